@@ -1,0 +1,1 @@
+export { parseLocation, type Location } from './location.ts';

@@ -1,0 +1,1 @@
+export { crdName } from './names.ts';

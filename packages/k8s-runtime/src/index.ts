@@ -1,0 +1,1 @@
+export { objectKey, parseObjectKey } from './object-key.ts';
