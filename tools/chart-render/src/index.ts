@@ -1,0 +1,1 @@
+export { buildChartRenderer, renderChart, lintChart, type RenderOptions } from './render.ts';
