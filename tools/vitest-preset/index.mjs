@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 // Resolve workspace packages to their TypeScript sources, so tests never need a build first.
-const conditions = ['@opsmith/source', 'node', 'import', 'module', 'default'];
+// No "module" condition: Node never applies it, and packages such as the AWS SDK ship an ESM build
+// under it that Node cannot load.
+const conditions = ['@opsmith/source', 'node', 'default'];
 
 export function opsmithVitest(projectRoot, options = {}) {
   const { name } = JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8'));

@@ -1,0 +1,71 @@
+// DaemonSet controller: a pod on every node (the sandbox has one), bound directly to it.
+import { GVR } from '../gvr.ts';
+import {
+  deleteIfExists,
+  newQueue,
+  reportingFailedCreate,
+  recorder,
+  writeStatus,
+  type Controller,
+  type ControllerContext,
+} from '../runtime/context.ts';
+import { objectKey, splitKey } from '../runtime/informer.ts';
+import { controllerRef, isControlledBy, name, namespace } from '../util/objects.ts';
+import { decideDaemonSet } from './decide.ts';
+
+export function daemonSetController(ctx: ControllerContext): Controller {
+  const sets = ctx.informers.for(GVR.daemonSets);
+  const pods = ctx.informers.for(GVR.pods);
+  const nodes = ctx.informers.for(GVR.nodes);
+  const queue = newQueue(ctx, 'daemonset', reconcile);
+  const events = recorder(ctx, 'daemonset-controller', 'apps/v1', 'DaemonSet');
+
+  sets.onEvent((_t, ds) => queue.add(objectKey(ds)));
+  pods.onEvent((_t, pod, old) => {
+    for (const p of [pod, old]) {
+      if (!p) continue;
+      const ref = controllerRef(p);
+      if (ref?.kind === 'DaemonSet') queue.add(`${namespace(p)}/${ref.name}`);
+    }
+  });
+  nodes.onEvent((type, node, old) => {
+    const labelsChanged =
+      JSON.stringify(node.metadata?.labels) !== JSON.stringify(old?.metadata?.labels);
+    if (type !== 'MODIFIED' || labelsChanged)
+      for (const ds of sets.list()) queue.add(objectKey(ds));
+  });
+
+  async function reconcile(key: string) {
+    const { namespace: ns, name: dsName } = splitKey(key);
+    const ds = sets.get(ns, dsName);
+    if (!ds) return;
+    const owned = pods.list(ns).filter((p) => isControlledBy(p, ds));
+    const plan = decideDaemonSet(ds, nodes.list(), owned, ctx.clock.now());
+    const waits: Promise<boolean>[] = [];
+    for (const pod of plan.createPods) {
+      const created = await reportingFailedCreate(
+        events,
+        ds,
+        (e) => `Error creating: ${e}`,
+        () => ctx.client.create(GVR.pods, pod),
+      );
+      waits.push(pods.waitForWrite(created));
+      events.record(ds, 'Normal', 'SuccessfulCreate', `Created pod: ${name(created)}`);
+    }
+    for (const pod of plan.deletePods) {
+      await deleteIfExists(ctx.client, GVR.pods, pod);
+      waits.push(pods.waitForDeletion(pod));
+      events.record(ds, 'Normal', 'SuccessfulDelete', `Deleted pod: ${name(pod)}`);
+    }
+    await Promise.all(waits);
+    await writeStatus(ctx.client, GVR.daemonSets, ds, plan.status);
+  }
+
+  return {
+    name: 'daemonset',
+    queue,
+    start: () => {
+      for (const ds of sets.list()) queue.add(objectKey(ds));
+    },
+  };
+}
