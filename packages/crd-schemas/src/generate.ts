@@ -12,6 +12,22 @@ export interface CrdBundle {
   docsDir?: string;
 }
 
+/** The CrdBundle values among a module's exports (a generator loads bundles by module path). */
+export function bundlesExportedBy(moduleExports: object): CrdBundle[] {
+  return Object.values(moduleExports).filter(isCrdBundle);
+}
+
+function isCrdBundle(v: unknown): v is CrdBundle {
+  if (typeof v !== 'object' || v === null) return false;
+  const b = v as Partial<CrdBundle>;
+  return (
+    typeof b.app === 'string' &&
+    Array.isArray(b.resources) &&
+    // Structural rather than instanceof: a module may hold another copy of the class (src vs dist).
+    b.resources.every((r: unknown) => typeof (r as Partial<CustomResource>).crdYaml === 'function')
+  );
+}
+
 export interface GeneratedFile {
   path: string;
   content: string;

@@ -15,9 +15,11 @@ export {
 } from './resource.ts';
 export { renderApiReference } from './docs.ts';
 export {
+  bundlesExportedBy,
   renderBundles,
   syncGeneratedFiles,
   type CrdBundle,
   type GeneratedFile,
 } from './generate.ts';
 export { crdBundles } from './crds/index.ts';
+export * from './crds/etcd/index.ts';

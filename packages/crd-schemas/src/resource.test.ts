@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { renderApiReference } from './docs.ts';
 import * as k from './dsl.ts';
-import { renderBundles, syncGeneratedFiles } from './generate.ts';
+import { bundlesExportedBy, renderBundles, syncGeneratedFiles } from './generate.ts';
 import { defineCustomResource, type CustomObject } from './resource.ts';
 import { toStructural } from './structural.ts';
 
@@ -321,5 +321,18 @@ describe('API reference and generator', () => {
     expect(syncGeneratedFiles(dir, files, false)).toHaveLength(2);
     expect(syncGeneratedFiles(dir, files, true)).toEqual([]);
     expect(readFileSync(join(dir, files[0].path), 'utf8')).toBe(sample.crdYaml());
+  });
+
+  it('finds the bundles among the exports of a module and ignores everything else', () => {
+    const bundle = { app: 'demo', resources: [sample] };
+    expect(
+      bundlesExportedBy({
+        bundle,
+        sample,
+        name: 'demo',
+        notResources: { app: 'x', resources: [{ name: 'y' }] },
+        nothing: null,
+      }),
+    ).toEqual([bundle]);
   });
 });

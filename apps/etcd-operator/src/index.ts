@@ -1,0 +1,54 @@
+// Public surface of the etcd operator's building blocks (the reconciler and main.ts come next).
+export * from './api/types.ts';
+export { EtcdClient, memberIdFromHex, memberIdToHex } from './etcd/client.ts';
+export type {
+  EndpointHealth,
+  EndpointStatus,
+  EtcdClientOptions,
+  EtcdMember,
+  EtcdTlsOptions,
+  HashKV,
+  PromoteResult,
+} from './etcd/client.ts';
+export {
+  EtcdOperationError,
+  classifyEtcdError,
+  isEtcdErrorKind,
+  type EtcdErrorKind,
+} from './etcd/errors.ts';
+export { openSnapshot, type SnapshotStream } from './etcd/snapshot.ts';
+export { decide, nextOrdinal, quorum, memberNameFromPeerURL } from './cluster/decide.ts';
+export type {
+  Action,
+  ClusterSpecView,
+  ClusterStatusView,
+  Decision,
+  EtcdView,
+  MemberRef,
+  Observed,
+  ObservedMember,
+  ObservedPod,
+  ObservedPvc,
+} from './cluster/decide.ts';
+export * from './cluster/names.ts';
+export * from './cluster/pods.ts';
+export { specView, sizeWarning } from './cluster/spec.ts';
+export {
+  clusterConditions,
+  describe as describeDecision,
+  type ConditionFacts,
+} from './cluster/conditions.ts';
+export {
+  observeEtcd,
+  toObservedMembers,
+  toObservedPod,
+  toObservedPvc,
+  updateUnhealthySince,
+} from './cluster/observe.ts';
+export { checkVersionChange, lowestVersion, parseEtcdVersion } from './cluster/version.ts';
+export * from './tls/pki.ts';
+export * from './tls/certs.ts';
+export * from './tls/rotation.ts';
+export { pickSnapshotMember } from './backup/source.ts';
+export { takeBackup, type TakeBackupOptions, type TakenBackup } from './backup/take.ts';
+export { Failpoints, FAILPOINTS, parseFailpoints, type Failpoint } from './failpoints.ts';
