@@ -1,16 +1,17 @@
 // k8s-runtime against the raw @kubernetes/client-node informer (makeInformer / ListWatch), in the
 // same run on the same in-process kube-sandbox:
-//  - heap bytes per cached ConfigMap after the initial sync (10,000 objects);
+//  - heap bytes per cached ConfigMap after the initial sync (10,000 objects; each cache measured
+//    in a fresh child process, so the API server's own heap is not counted);
 //  - reconciles per second: a controller reconciling 1,000 existing objects once each, against
 //    the raw informer feeding a plain async loop that does the same trivial cache read;
 //  - event-to-reconcile latency p50/p99 at a steady update rate, against the raw informer's
 //    update handler.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, makeInformer, type KubeConfig } from '@kubernetes/client-node';
 import {
-  InformerFactory,
   KubeClient,
   Manager,
   loadKubeConfig,
@@ -21,7 +22,8 @@ import {
 import { startSandbox } from '@opsmith/kube-sandbox';
 import type { Benchmark, BenchRow } from './harness.ts';
 import { nowMs, summarize, throughput } from './harness.ts';
-import { settledHeapUsed } from './runtime-gc.ts';
+import type { CacheKind, MemoryResult } from './runtime-memory-child.ts';
+import { patchWriter, type PatchWriter } from './runtime-writer.ts';
 
 const CM = { apiVersion: 'v1', kind: 'ConfigMap' };
 type ConfigMap = UnknownObject & { data?: Record<string, string> };
@@ -69,42 +71,38 @@ async function waitFor(check: () => boolean, label: string, ms = 120_000): Promi
   }
 }
 
-/** Heap retained by a cache of `n` objects: settled heap before start and after the sync. */
-async function measureMemory(
-  n: number,
-  start: () => Promise<{ count(): number; stop(): Promise<void> }>,
-): Promise<number> {
-  const before = await settledHeapUsed();
-  const cache = await start();
-  await waitFor(() => cache.count() >= n, 'the initial sync');
-  const after = await settledHeapUsed();
-  const count = cache.count(); // n plus the namespace's kube-root-ca.crt
-  await cache.stop();
-  return (after - before) / count;
+/** Heap bytes per cached object for one kind of cache, each in a fresh process. */
+function measureMemory(kubeconfig: string, namespace: string, kind: CacheKind): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--expose-gc',
+        '--conditions=@opsmith/source',
+        join(import.meta.dirname, 'runtime-memory-child.ts'),
+        kubeconfig,
+        namespace,
+        kind,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code !== 0) return reject(new Error(`memory child (${kind}) exited ${code}: ${err}`));
+      const r = JSON.parse(out.trim().split('\n').pop() ?? '') as MemoryResult;
+      resolve(r.bytesPerObject);
+    });
+  });
 }
 
-async function memoryRows(kc: KubeConfig, namespace: string, n: number): Promise<BenchRow[]> {
-  // One list first, so nothing the server might set up lazily is charged to the first cache.
-  await new KubeClient({ kubeConfig: kc }).listAll(CM, { namespace });
-  const raw = await measureMemory(n, async () => {
-    const inf = rawInformer(kc, namespace);
-    await inf.start();
-    return { count: () => inf.list().length, stop: () => inf.stop() };
-  });
-  const ours = async (metadataOnly: boolean) =>
-    measureMemory(n, async () => {
-      const client = new KubeClient({ kubeConfig: kc });
-      const factory = new InformerFactory(client, {
-        namespaces: { kind: 'list', namespaces: [namespace] },
-        logger: silentLogger,
-      });
-      const inf = factory.informerFor(CM, { metadataOnly });
-      factory.start();
-      await factory.waitForSync();
-      return { count: () => inf.list().length, stop: () => factory.stop() };
-    });
-  const full = await ours(false);
-  const meta = await ours(true);
+async function memoryRows(kubeconfig: string, namespace: string, n: number): Promise<BenchRow[]> {
+  const raw = await measureMemory(kubeconfig, namespace, 'raw');
+  const full = await measureMemory(kubeconfig, namespace, 'runtime');
+  const meta = await measureMemory(kubeconfig, namespace, 'metadata');
   const row = (metric: string, value: number): BenchRow => ({
     benchmark: BENCH,
     metric,
@@ -130,7 +128,7 @@ interface Phases {
 
 /** Patches objects round-robin at `rate`/s for `seconds`, each with its send time. */
 async function steadyUpdates(
-  client: KubeClient,
+  writer: PatchWriter,
   namespace: string,
   n: number,
   rate: number,
@@ -145,7 +143,7 @@ async function steadyUpdates(
     for (; i < due; i++) {
       const sent = nowMs();
       pending.push(
-        client.patch(CM, `cm-${i % n}`, namespace, 'merge', {
+        writer.patch(`/api/v1/namespaces/${namespace}/configmaps/cm-${i % n}`, {
           metadata: { annotations: { [SENT]: String(sent) } },
         }),
       );
@@ -179,7 +177,7 @@ function latencyRecorder() {
 /** k8s-runtime: a manager + controller whose reconcile reads the object from the shared cache. */
 async function runtimePhases(
   kc: KubeConfig,
-  writer: KubeClient,
+  writer: PatchWriter,
   namespace: string,
   n: number,
   rate: number,
@@ -221,7 +219,7 @@ async function runtimePhases(
 /** Baseline: the raw informer; ADDED events feed a plain async loop; updates timed at the handler. */
 async function rawPhases(
   kc: KubeConfig,
-  writer: KubeClient,
+  writer: PatchWriter,
   namespace: string,
   n: number,
   rate: number,
@@ -319,16 +317,19 @@ export const benchmark: Benchmark = {
     const sandbox = await startSandbox({ dataDir: join(dir, 'sandbox'), port: 0, node: false });
     try {
       const kc = loadKubeConfig(sandbox.kubeconfigPath);
-      const writer = new KubeClient({ kubeConfig: kc });
+      const creator = new KubeClient({ kubeConfig: kc });
       console.error(`  creating ${memObjects} + ${recObjects} ConfigMaps`);
-      await createConfigMaps(writer, 'mem-bench', memObjects);
-      await createConfigMaps(writer, 'rec-bench', recObjects);
+      await createConfigMaps(creator, 'mem-bench', memObjects);
+      await createConfigMaps(creator, 'rec-bench', recObjects);
+      await sandbox.settle();
+      const writer = patchWriter(sandbox.server, sandbox.caPem, sandbox.token);
       console.error('  memory per cached object');
-      const rows = await memoryRows(kc, 'mem-bench', memObjects);
+      const rows = await memoryRows(sandbox.kubeconfigPath, 'mem-bench', memObjects);
       console.error('  reconciles/s and latency: raw informer');
       const raw = await rawPhases(kc, writer, 'rec-bench', recObjects, rate, seconds);
       console.error('  reconciles/s and latency: k8s-runtime');
       const ours = await runtimePhases(kc, writer, 'rec-bench', recObjects, rate, seconds);
+      writer.close();
       return [...rows, ...reconcileRows(recObjects, rate, ours, raw)];
     } finally {
       await sandbox.stop();

@@ -157,10 +157,16 @@ export interface SandboxClient {
     gvr: GroupVersionResource,
     opts?: ListOptions,
   ): Promise<{ items: KubeObject[]; resourceVersion: string }>;
+  /**
+   * Events arrive asynchronously in commit order. A resourceVersion older than the history yields
+   * one ERROR event (410 Expired). `onClose` runs when the server ends the watch (ERROR 410,
+   * faults.closeWatches(), shutdown), never after stop().
+   */
   watch(
     gvr: GroupVersionResource,
     opts: WatchOptions,
     onEvent: (event: WatchEvent) => void,
+    onClose?: () => void,
   ): { stop(): void };
   create(
     gvr: GroupVersionResource,
@@ -186,4 +192,91 @@ export interface SandboxClient {
     name: string,
     opts?: DeleteOptions,
   ): Promise<KubeObject | undefined>;
+}
+
+// ---------------------------------------------------------------- in-process components (server implements)
+/** What the node agent answers for GET pods/<name>/log. */
+export interface PodLogRequest {
+  namespace: string;
+  pod: KubeObject;
+  container: string;
+  follow: boolean;
+  previous: boolean;
+  timestamps: boolean;
+  tailLines?: number;
+  sinceSeconds?: number;
+  limitBytes?: number;
+  /** Aborted when the client goes away. */
+  signal: AbortSignal;
+}
+
+/**
+ * Returns the log bytes (an async iterable so `follow` can stream). Throw a StatusError (e.g. 400
+ * `container "x" in pod "y" is waiting to start: ContainerCreating`) when there is nothing to show.
+ */
+export type PodLogProvider = (req: PodLogRequest) => Promise<AsyncIterable<Uint8Array | string>>;
+
+/** What the node runs for pods/exec (non-interactive: the whole output comes back at the end). */
+export type PodExecProvider = (req: {
+  namespace: string;
+  pod: KubeObject;
+  container: string;
+  command: string[];
+  /** stdin, when the client sent one (kubectl exec -i). */
+  input?: Buffer;
+}) => Promise<{ code: number; stdout: string | Buffer; stderr: string | Buffer }>;
+
+/** Handed to each in-process component (controllers, node agent) when the sandbox starts. */
+export interface SandboxComponentContext {
+  client: SandboxClient;
+  /** https URL of the API server. */
+  server: string;
+  dataDir: string;
+  /** PEM of the cluster CA (what pods find at /var/run/secrets/kubernetes.io/serviceaccount/ca.crt). */
+  caPem: string;
+  /** PEM private key of the cluster CA, for components that issue their own certificates. */
+  caKeyPem: string;
+  /** The admin bearer token (system:masters). */
+  adminToken: string;
+  registerPodLogProvider(provider: PodLogProvider): void;
+  /** Backs `kubectl exec` (WebSocket v5/v4.channel.k8s.io; no TTY). */
+  registerPodExecProvider(provider: PodExecProvider): void;
+  /**
+   * Pods bound to a node are then deleted gracefully: DELETE only sets deletionTimestamp and the
+   * node removes the pod (DELETE with gracePeriodSeconds=0) once its containers stopped.
+   */
+  enableGracefulPodDeletion(): void;
+  /** Issues a service-account token (the token the node mounts into pods). */
+  issueServiceAccountToken: Authenticator['issueServiceAccountToken'];
+  /**
+   * Adds an admin-only control endpoint at /sandbox/<path> (e.g. 'chaos/kill'). The handler gets
+   * the decoded JSON body (undefined when empty) and the query; its result is sent as JSON (200).
+   * Throw a StatusError for failures.
+   */
+  registerAdminRoute(
+    method: 'GET' | 'POST' | 'DELETE',
+    path: string,
+    handler: AdminRouteHandler,
+  ): void;
+}
+
+export type AdminRouteHandler = (body: unknown, query: URLSearchParams) => Promise<unknown>;
+
+export type SandboxComponent = (ctx: SandboxComponentContext) => Promise<{ stop(): Promise<void> }>;
+
+/**
+ * Optional extras an auth module may offer beyond Authenticator/Authorizer; the server uses them
+ * when present (src/auth's createAuth returns all of them).
+ */
+export interface AuthExtras {
+  reviewToken?(body: KubeObject): Promise<Record<string, unknown>>;
+  subjectAccessReview?(args: {
+    kind: 'SubjectAccessReview' | 'SelfSubjectAccessReview' | 'LocalSubjectAccessReview';
+    body: KubeObject;
+    requester: UserInfo;
+    namespace?: string;
+  }): Promise<Record<string, unknown>>;
+  forbidden?(attrs: RequestAttributes, reason?: string): Error;
+  selfSubjectRulesReview?(user: UserInfo, namespace: string): Record<string, unknown>;
+  bootstrapRbacObjects?(): KubeObject[];
 }

@@ -143,7 +143,9 @@ export const errors = {
   invalid: (kind: string, group: string, name: string, causes: StatusCause[]) => {
     const parts = causes.map((c) => (c.field ? `${c.field}: ${c.message}` : c.message));
     const detail = parts.length === 1 ? parts[0] : `[${parts.join(', ')}]`;
-    return new StatusError(422, 'Invalid', `${kind} "${name}" is invalid: ${detail}`, {
+    // The real server names the kind with its group: `Deployment.apps "d" is invalid: ...`.
+    const qualifiedKind = group ? `${kind}.${group}` : kind;
+    return new StatusError(422, 'Invalid', `${qualifiedKind} "${name}" is invalid: ${detail}`, {
       name,
       ...(group ? { group } : {}),
       kind,
