@@ -1,2 +1,2 @@
 export { configMapReplication, replicatorCrds, type ConfigMapReplication } from './crd.ts';
-export { desiredCopy, setupReplicator } from './replicator.ts';
+export { desiredCopy, isForeignConfigMap, setupReplicator } from './replicator.ts';

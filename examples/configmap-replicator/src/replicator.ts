@@ -38,6 +38,14 @@ export function desiredCopy(
   };
 }
 
+/**
+ * Whether a ConfigMap found where a copy should go belongs to someone else (pure): it is never
+ * overwritten, nor deleted on prune, so replicating into a namespace cannot destroy its data.
+ */
+export function isForeignConfigMap(r: ConfigMapReplication, live: KubeObject): boolean {
+  return live.metadata?.labels?.[FROM] !== `${r.metadata.namespace}.${r.metadata.name}`;
+}
+
 /** Registers the controller: replications, their source ConfigMaps and their copies all enqueue it. */
 export function setupReplicator(mgr: Manager): void {
   mgr.client.register(configMapReplication.resourceInfo());
@@ -68,6 +76,12 @@ export function setupReplicator(mgr: Manager): void {
       return {};
     }
     const obj = await addFinalizer(client, r, FINALIZER);
+    if (r.spec.targetNamespaces.includes(req.namespace ?? '')) {
+      // A copy there would be the source itself. Said on the status; the next spec change retries.
+      const message = `targetNamespaces must not contain the source namespace ${req.namespace}`;
+      await writeStatus(obj, 0, 'False', 'InvalidSpec', message);
+      throw new TerminalError(message);
+    }
     let source: ConfigMap;
     try {
       source = await client.get<ConfigMap>(CM, r.spec.source, req.namespace);
@@ -82,18 +96,37 @@ export function setupReplicator(mgr: Manager): void {
       );
       return { requeueAfter: 30_000 };
     }
-    if (r.spec.targetNamespaces.includes(req.namespace ?? ''))
-      throw new TerminalError('targetNamespaces must not contain the source namespace');
+    const blocked: string[] = [];
     for (const ns of r.spec.targetNamespaces) {
-      const desired = desiredCopy(r, source, ns);
-      const res = await applyChild(client, desired, copies.getByName(r.spec.source, ns));
+      // The cache holds only labelled copies: a ConfigMap someone else made needs a read.
+      const live = copies.getByName(r.spec.source, ns) ?? (await getIfPresent(r.spec.source, ns));
+      if (live && isForeignConfigMap(r, live)) {
+        blocked.push(ns);
+        continue;
+      }
+      const res = await applyChild(client, desiredCopy(r, source, ns), live);
       if (res.operation !== 'unchanged') ctx.log.info({ target: ns }, `copy ${res.operation}`);
     }
     for (const c of mine)
       if (!r.spec.targetNamespaces.includes(c.metadata?.namespace ?? '')) await deleteIfPresent(c);
-    const n = r.spec.targetNamespaces.length;
+    const n = r.spec.targetNamespaces.length - blocked.length;
+    if (blocked.length > 0) {
+      const message = `ConfigMap ${r.spec.source} already exists in ${blocked.join(', ')} and is not a copy made by this replication: delete it or remove the namespace from targetNamespaces`;
+      await writeStatus(obj, n, 'False', 'TargetExists', message);
+      // Deleting the foreign ConfigMap is not an event this controller watches: look again later.
+      return { requeueAfter: 30_000 };
+    }
     await writeStatus(obj, n, 'True', 'Replicated', `copied to ${n} namespaces`);
     return {};
+  }
+
+  async function getIfPresent(name: string, namespace: string): Promise<ConfigMap | undefined> {
+    try {
+      return await client.get<ConfigMap>(CM, name, namespace);
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+      return undefined;
+    }
   }
 
   async function deleteIfPresent(c: KubeObject) {

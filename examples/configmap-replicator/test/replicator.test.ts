@@ -48,7 +48,7 @@ describe('configmap-replicator on kube-sandbox', () => {
     sandbox = await startSandbox({ dataDir, port: 0, node: false });
     client = new KubeClient({ kubeConfig: loadKubeConfig(sandbox.kubeconfigPath) });
     await client.create(configMapReplication.crd());
-    for (const name of ['src', 't1', 't2'])
+    for (const name of ['src', 't1', 't2', 't3'])
       await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
     mgr = new Manager({
       kubeConfig: client.kubeConfig,
@@ -123,5 +123,50 @@ describe('configmap-replicator on kube-sandbox', () => {
       'replication deleted',
     );
     expect(await copyData('src')).toBe('2');
+  });
+
+  const readyCondition = async (name: string, reason: string) =>
+    eventually(async () => {
+      const o = await client.get<ConfigMapReplication>(CMR, name, 'src');
+      const ready = o.status?.conditions?.find((c) => c.type === 'Ready');
+      return ready?.reason === reason ? ready : undefined;
+    }, `${name} Ready=${reason}`);
+
+  it('never overwrites or prunes a ConfigMap it did not make, and says so on the status', async () => {
+    await client.create<ConfigMap>({
+      ...CM,
+      metadata: { name: 'settings', namespace: 't3' },
+      data: { v: 'theirs' },
+    });
+    await client.create<ConfigMapReplication>({
+      ...CMR,
+      metadata: { name: 'r2', namespace: 'src' },
+      spec: { source: 'settings', targetNamespaces: ['t3'], prune: true },
+    });
+    const ready = await readyCondition('r2', 'TargetExists');
+    expect(ready).toMatchObject({ status: 'False' });
+    expect(ready.message).toMatch(/already exists in t3/);
+    expect(await copyData('t3')).toBe('theirs');
+    await client.delete(CMR, 'r2', 'src');
+    await eventually(
+      () =>
+        client.get(CMR, 'r2', 'src').then(
+          () => false,
+          (e: unknown) => isNotFound(e),
+        ),
+      'r2 deleted',
+    );
+    expect(await copyData('t3')).toBe('theirs');
+  });
+
+  it('reports a target list naming the source namespace as InvalidSpec', async () => {
+    await client.create<ConfigMapReplication>({
+      ...CMR,
+      metadata: { name: 'r3', namespace: 'src' },
+      spec: { source: 'settings', targetNamespaces: ['t1', 'src'], prune: true },
+    });
+    const ready = await readyCondition('r3', 'InvalidSpec');
+    expect(ready).toMatchObject({ status: 'False' });
+    expect(await gone('t1')).toBe(true);
   });
 });

@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import { writeBackup } from './backup.ts';
 import { latestBackup } from './catalog.ts';
 import type { Compression } from './compression.ts';
-import { BackupError, errorMessage, type BackupErrorCode } from './errors.ts';
+import { BackupError, errorMessage, isBackupError, type BackupErrorCode } from './errors.ts';
 import type {
   BackupJobKind,
   BackupJobResult,
@@ -361,18 +361,23 @@ export class BackupWorker {
     const ckey = cancelKey(this.prefix, this.name, jobId);
     if ((await redis.exists(ckey)) === 1)
       throw new UnrecoverableError('Cancelled: cancelled before it started');
+    const ac = new AbortController();
+    // Losing the target lock mid-run means another job may start on the target: stop, retry later.
     const lock = new TargetLock(
       redis,
       `${this.prefix}:${this.name}:opsmith-target:${job.data.target}`,
       jobId,
       this.opts.targetLockTtlMs ?? 60_000,
+      () =>
+        ac.abort(
+          new BackupError('Unavailable', `lost the lock on target ${job.data.target}; retrying`),
+        ),
     );
     if (!(await lock.acquire())) {
       // Another job holds this target: wait without using up an attempt.
       await job.moveToDelayed(Date.now() + (this.opts.targetBusyDelayMs ?? 2000), token);
       throw new DelayedError();
     }
-    const ac = new AbortController();
     const onAbort = () => ac.abort(signal?.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
     const poll = setInterval(() => {
@@ -386,7 +391,11 @@ export class BackupWorker {
     try {
       return await this.run1(job, ac.signal);
     } catch (err) {
-      if (ac.signal.aborted) throw new UnrecoverableError('Cancelled: the job was cancelled');
+      if (ac.signal.aborted) {
+        const reason: unknown = ac.signal.reason;
+        if (isBackupError(reason, 'Unavailable')) throw new Error(`Unavailable: ${reason.message}`);
+        throw new UnrecoverableError('Cancelled: the job was cancelled');
+      }
       // Unclassified errors (e.g. from the operator's source) keep their own message.
       const code = err instanceof BackupError ? err.code : 'Error';
       const text = `${code}: ${errorMessage(err)}`;

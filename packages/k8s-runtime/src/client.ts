@@ -20,6 +20,7 @@ import type {
   WatchEvent,
   WatchEventType,
 } from './types.ts';
+import { sleep } from './sleep.ts';
 
 export type PatchType = 'merge' | 'json' | 'strategic' | 'apply';
 const PATCH_CONTENT_TYPES: Record<PatchType, string> = {
@@ -93,17 +94,6 @@ export interface WatchOptions {
   /** Abort the stream when nothing (not even a bookmark) arrives for this long. */
   inactivityTimeoutMs?: number;
 }
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 
 /**
  * A thin typed client for any kind over client-node's authenticated transport: explicit content

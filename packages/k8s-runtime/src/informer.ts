@@ -3,6 +3,7 @@ import { GoneError, isGone } from './errors.ts';
 import { silentLogger, type Logger } from './logger.ts';
 import { objectKey } from './object-key.ts';
 import type { KubeObject, TypeRef } from './types.ts';
+import { sleep } from './sleep.ts';
 
 export interface EventHandler<T extends KubeObject = KubeObject> {
   onAdd?(obj: T): void | Promise<void>;
@@ -42,21 +43,12 @@ export function toPartialObjectMetadata(obj: KubeObject): KubeObject {
   return { apiVersion: obj.apiVersion, kind: obj.kind, metadata: obj.metadata };
 }
 
+const SHORT_WATCH_MS = 1000;
+
 const METADATA_LIST_ACCEPT =
   'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
 const METADATA_ACCEPT =
   'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json';
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 
 /**
  * List + watch cache of one kind in one scope. Unlike client-node's informer it never stops on
@@ -216,6 +208,8 @@ export class Informer<T extends KubeObject = KubeObject> {
 
   private async watch(signal: AbortSignal): Promise<void> {
     this.watches++;
+    const startedAt = Date.now();
+    let received = 0;
     const timeout = this.opts.watchTimeoutSeconds ?? 300;
     const events = this.client.watch<T>(this.type, {
       namespace: this.opts.namespace,
@@ -229,6 +223,7 @@ export class Informer<T extends KubeObject = KubeObject> {
       signal,
     });
     for await (const ev of events) {
+      received++;
       const rv = ev.object?.metadata?.resourceVersion;
       if (ev.type === 'BOOKMARK') {
         if (rv) this.resourceVersion = rv;
@@ -253,6 +248,10 @@ export class Informer<T extends KubeObject = KubeObject> {
     }
     if (!this.resourceVersion)
       throw new GoneError(410, { reason: 'Gone', message: 'no resourceVersion' });
+    // As client-go's reflector: a watch closed at once with nothing in it is a failure (a proxy
+    // or server dropping watches), so the retry backs off instead of spinning.
+    if (received === 0 && Date.now() - startedAt < SHORT_WATCH_MS && !signal.aborted)
+      throw new Error('very short watch: closed within a second without any event');
   }
 
   private prepare(obj: KubeObject): T {

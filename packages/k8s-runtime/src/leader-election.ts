@@ -4,6 +4,7 @@ import type { KubeClient } from './client.ts';
 import { isAlreadyExists, isConflict, isNotFound } from './errors.ts';
 import { silentLogger, type Logger } from './logger.ts';
 import type { KubeObject } from './types.ts';
+import { sleep } from './sleep.ts';
 
 export interface LeaderElectionOptions {
   namespace: string;
@@ -52,17 +53,6 @@ export function leaseHeldByOther(
   return observedAtMs + duration > nowMs;
 }
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-
 /** Leader election on a coordination.k8s.io/v1 Lease with client-go's algorithm. */
 export class LeaderElector {
   readonly identity: string;
@@ -101,7 +91,7 @@ export class LeaderElector {
   /** Resolves true once this instance leads; false if the signal aborts first. */
   async acquire(signal: AbortSignal): Promise<boolean> {
     while (!signal.aborted) {
-      if (await this.tryAcquireOrRenew()) {
+      if (await this.tryAcquireOrRenew(this.o.renewDeadlineMs)) {
         this.leading = true;
         this.log.info('became leader');
         return true;
@@ -120,7 +110,10 @@ export class LeaderElector {
     while (!signal.aborted) {
       await sleep(this.o.retryPeriodMs, signal);
       if (signal.aborted) break;
-      if (await this.tryAcquireOrRenew()) {
+      // One attempt (its client retries included) may use only what is left of renewDeadline:
+      // a hung API call must not keep us "leading" past the point where a standby takes over.
+      const left = lastRenew + this.o.renewDeadlineMs - Date.now();
+      if (left > 0 && (await this.tryAcquireOrRenew(left))) {
         lastRenew = Date.now();
         continue;
       }
@@ -156,27 +149,31 @@ export class LeaderElector {
     this.leading = false;
   }
 
-  private async tryAcquireOrRenew(): Promise<boolean> {
+  private async tryAcquireOrRenew(timeoutMs: number): Promise<boolean> {
     const nowMs = Date.now();
     const now = microTime(nowMs);
     const durationSeconds = Math.max(1, Math.ceil(this.o.leaseDurationMs / 1000));
+    const signal = AbortSignal.timeout(Math.max(1, Math.round(timeoutMs)));
     try {
       let lease: Lease;
       try {
-        lease = await this.client.get<Lease>(LEASE, this.o.name, this.o.namespace);
+        lease = await this.client.get<Lease>(LEASE, this.o.name, this.o.namespace, { signal });
       } catch (e) {
         if (!isNotFound(e)) throw e;
-        this.lease = await this.client.create<Lease>({
-          ...LEASE,
-          metadata: { name: this.o.name, namespace: this.o.namespace },
-          spec: {
-            holderIdentity: this.identity,
-            leaseDurationSeconds: durationSeconds,
-            acquireTime: now,
-            renewTime: now,
-            leaseTransitions: 0,
+        this.lease = await this.client.create<Lease>(
+          {
+            ...LEASE,
+            metadata: { name: this.o.name, namespace: this.o.namespace },
+            spec: {
+              holderIdentity: this.identity,
+              leaseDurationSeconds: durationSeconds,
+              acquireTime: now,
+              renewTime: now,
+              leaseTransitions: 0,
+            },
           },
-        });
+          { signal },
+        );
         this.observedLeader = this.identity;
         this.observed = { record: JSON.stringify(this.lease.spec), at: nowMs };
         return true;
@@ -195,7 +192,7 @@ export class LeaderElector {
         renewTime: now,
         leaseTransitions: ours ? (spec.leaseTransitions ?? 0) : (spec.leaseTransitions ?? 0) + 1,
       };
-      this.lease = await this.client.update<Lease>({ ...lease, spec: next });
+      this.lease = await this.client.update<Lease>({ ...lease, spec: next }, { signal });
       this.observed = { record: JSON.stringify(this.lease.spec), at: nowMs };
       this.observedLeader = this.identity;
       return true;

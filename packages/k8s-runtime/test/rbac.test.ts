@@ -59,6 +59,18 @@ async function serviceAccountConfig(
   return kc;
 }
 
+/** A manager watching only `ns`, running the copy controller with `kc`'s credentials. */
+function copyControllerIn(ns: string, kc: KubeConfig): Manager {
+  const mgr = new Manager({
+    kubeConfig: kc,
+    logger: silentLogger,
+    processMetrics: false,
+    namespaces: { kind: 'list', namespaces: [ns] },
+  });
+  setupCopyController(mgr);
+  return mgr;
+}
+
 const operatorRules = [
   {
     apiGroups: [''],
@@ -80,13 +92,7 @@ describe('RBAC', () => {
 
   it('a manager scoped to one namespace runs with a namespaced Role only', async () => {
     const kc = await serviceAccountConfig('team', 'op', operatorRules);
-    const mgr = new Manager({
-      kubeConfig: kc,
-      logger: silentLogger,
-      processMetrics: false,
-      namespaces: { kind: 'list', namespaces: ['team'] },
-    });
-    setupCopyController(mgr);
+    const mgr = copyControllerIn('team', kc);
     try {
       await mgr.start();
       expect(await mgr.informers.waitForSync()).toBe(true);
@@ -113,13 +119,7 @@ describe('RBAC', () => {
     const kc = await serviceAccountConfig('team', 'no-watch', [
       { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'create'] },
     ]);
-    const mgr = new Manager({
-      kubeConfig: kc,
-      logger: silentLogger,
-      processMetrics: false,
-      namespaces: { kind: 'list', namespaces: ['team'] },
-    });
-    setupCopyController(mgr);
+    const mgr = copyControllerIn('team', kc);
     try {
       await mgr.start();
       const inf = mgr.informers.informerFor(CM, { labelSelector: 'role=source' });

@@ -15,6 +15,16 @@ function pod(
 const oneContainer = { containers: [{ name: 'app', image: 'nginx' }] };
 const running = { running: { startedAt: '2024-05-01T11:00:00Z' } };
 
+/** The kubectl row of a one-container pod in `phase` whose container "app" is in `state`. */
+function appRow(
+  phase: string,
+  state: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+) {
+  const app = { name: 'app', ready: false, restartCount: 0, state, ...extra };
+  return podRow(pod(oneContainer, { phase, containerStatuses: [app] }), now);
+}
+
 describe('pod STATUS/READY/RESTARTS like kubectl', () => {
   it('Pending pod with no statuses', () => {
     expect(podRow(pod(oneContainer, { phase: 'Pending' }), now)).toEqual({
@@ -25,123 +35,42 @@ describe('pod STATUS/READY/RESTARTS like kubectl', () => {
   });
 
   it('ContainerCreating while waiting', () => {
-    const row = podRow(
-      pod(oneContainer, {
-        phase: 'Pending',
-        containerStatuses: [
-          {
-            name: 'app',
-            ready: false,
-            restartCount: 0,
-            state: { waiting: { reason: 'ContainerCreating' } },
-          },
-        ],
-      }),
-      now,
-    );
+    const row = appRow('Pending', { waiting: { reason: 'ContainerCreating' } });
     expect(row.status).toBe('ContainerCreating');
   });
 
   it('Running and ready', () => {
-    const row = podRow(
-      pod(oneContainer, {
-        phase: 'Running',
-        containerStatuses: [{ name: 'app', ready: true, restartCount: 0, state: running }],
-      }),
-      now,
-    );
+    const row = appRow('Running', running, { ready: true });
     expect(row).toEqual({ ready: '1/1', status: 'Running', restarts: '0' });
   });
 
   it('CrashLoopBackOff with restarts and the time of the last one', () => {
-    const row = podRow(
-      pod(oneContainer, {
-        phase: 'Running',
-        containerStatuses: [
-          {
-            name: 'app',
-            ready: false,
-            restartCount: 4,
-            state: { waiting: { reason: 'CrashLoopBackOff' } },
-            lastState: {
-              terminated: { exitCode: 1, reason: 'Error', finishedAt: '2024-05-01T11:58:00Z' },
-            },
-          },
-        ],
-      }),
-      now,
+    const row = appRow(
+      'Running',
+      { waiting: { reason: 'CrashLoopBackOff' } },
+      {
+        restartCount: 4,
+        lastState: {
+          terminated: { exitCode: 1, reason: 'Error', finishedAt: '2024-05-01T11:58:00Z' },
+        },
+      },
     );
     expect(row).toEqual({ ready: '0/1', status: 'CrashLoopBackOff', restarts: '4 (2m ago)' });
   });
 
   it('ImagePullBackOff', () => {
-    const row = podRow(
-      pod(oneContainer, {
-        phase: 'Pending',
-        containerStatuses: [
-          {
-            name: 'app',
-            ready: false,
-            restartCount: 0,
-            state: { waiting: { reason: 'ImagePullBackOff' } },
-          },
-        ],
-      }),
-      now,
-    );
+    const row = appRow('Pending', { waiting: { reason: 'ImagePullBackOff' } });
     expect(row.status).toBe('ImagePullBackOff');
   });
 
   it('Completed and Error from terminated containers', () => {
-    const done = podRow(
-      pod(oneContainer, {
-        phase: 'Succeeded',
-        containerStatuses: [
-          {
-            name: 'app',
-            ready: false,
-            restartCount: 0,
-            state: { terminated: { exitCode: 0, reason: 'Completed' } },
-          },
-        ],
-      }),
-      now,
-    );
+    const done = appRow('Succeeded', { terminated: { exitCode: 0, reason: 'Completed' } });
     expect(done.status).toBe('Completed');
-    const failed = podRow(
-      pod(oneContainer, {
-        phase: 'Failed',
-        containerStatuses: [
-          {
-            name: 'app',
-            ready: false,
-            restartCount: 0,
-            state: { terminated: { exitCode: 2, reason: 'Error' } },
-          },
-        ],
-      }),
-      now,
-    );
+    const failed = appRow('Failed', { terminated: { exitCode: 2, reason: 'Error' } });
     expect(failed.status).toBe('Error');
-    const noReason = podRow(
-      pod(oneContainer, {
-        phase: 'Failed',
-        containerStatuses: [
-          { name: 'app', ready: false, state: { terminated: { exitCode: 137 } } },
-        ],
-      }),
-      now,
-    );
+    const noReason = appRow('Failed', { terminated: { exitCode: 137 } });
     expect(noReason.status).toBe('ExitCode:137');
-    const signal = podRow(
-      pod(oneContainer, {
-        phase: 'Failed',
-        containerStatuses: [
-          { name: 'app', ready: false, state: { terminated: { exitCode: 0, signal: 9 } } },
-        ],
-      }),
-      now,
-    );
+    const signal = appRow('Failed', { terminated: { exitCode: 0, signal: 9 } });
     expect(signal.status).toBe('Signal:9');
   });
 

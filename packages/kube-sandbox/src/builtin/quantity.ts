@@ -53,6 +53,13 @@ function parse(value: unknown): Parsed | undefined {
   return { negative: sign === '-' && nano !== 0n, nano, format };
 }
 
+/** A quantity in signed nano-units (10^-9, finer values rounded up like the server); exact. */
+export function quantityNanos(value: unknown): bigint | undefined {
+  const p = parse(value);
+  if (!p) return undefined;
+  return p.negative ? -p.nano : p.nano;
+}
+
 /** The value of a quantity such as "10Gi", "500m" or "1e3"; undefined when it is not one. */
 export function parseQuantity(value: unknown): number | undefined {
   const p = parse(value);

@@ -232,6 +232,11 @@ export function validatePvc(pvc: KubeObject, old?: KubeObject): StatusCause[] {
     };
     const oldCompare = structuredClone(oldSpec);
     if (!str(oldSpec['volumeName'])) delete oldCompare['volumeName'];
+    // Retroactive default StorageClass (GA in 1.28): a class may be set once on a claim created
+    // without one, unless the legacy beta annotation names a different class. An explicit ""
+    // means "no class" and stays immutable.
+    if (storageClassMayBeSet(old, oldSpec, spec))
+      oldCompare['storageClassName'] = spec['storageClassName'];
     if (strip(spec) !== strip(oldCompare)) {
       out.push(
         fieldErrors.forbidden(
@@ -252,6 +257,17 @@ export function validatePvc(pvc: KubeObject, old?: KubeObject): StatusCause[] {
     }
   }
   return out;
+}
+
+const BETA_STORAGE_CLASS = 'volume.beta.kubernetes.io/storage-class';
+
+/** True when an update sets spec.storageClassName on a claim that had none (nil, not ""). */
+function storageClassMayBeSet(old: KubeObject, oldSpec: Obj, spec: Obj): boolean {
+  const before = oldSpec['storageClassName'];
+  const after = spec['storageClassName'];
+  if ((before !== undefined && before !== null) || typeof after !== 'string') return false;
+  const annotation = at(old, 'metadata', 'annotations', BETA_STORAGE_CLASS);
+  return annotation === undefined || annotation === after;
 }
 
 function sorted(v: unknown): unknown {

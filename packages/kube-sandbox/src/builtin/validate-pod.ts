@@ -293,10 +293,22 @@ export function validatePodSpec(spec: unknown, field: string): StatusCause[] {
 export function validatePodTemplate(template: unknown, field: string): StatusCause[] {
   if (!isObj(template)) return [fieldErrors.required(field, '')];
   return [
+    ...validatePodTemplateMeta(template, field),
+    ...validatePodSpec(template['spec'], `${field}.spec`),
+  ];
+}
+
+/**
+ * Only the template's labels and annotations. The real server validates a StatefulSet's template
+ * this far and no further (ValidatePodTemplateSpecForStatefulSet): its pod spec may mount volumes
+ * that only the claim templates provide, and a bad spec surfaces as FailedCreate on the pods.
+ */
+export function validatePodTemplateMeta(template: unknown, field: string): StatusCause[] {
+  if (!isObj(template)) return [fieldErrors.required(field, '')];
+  return [
     // The real server reports template metadata without "metadata" in the path.
     ...validateLabels(at(template, 'metadata', 'labels'), `${field}.labels`),
     ...validateAnnotations(at(template, 'metadata', 'annotations'), `${field}.annotations`),
-    ...validatePodSpec(template['spec'], `${field}.spec`),
   ];
 }
 

@@ -10,7 +10,7 @@ import {
   selectorMatches,
   validateLabelSelector,
 } from './selectors.ts';
-import { validatePodTemplate } from './validate-pod.ts';
+import { validatePodTemplate, validatePodTemplateMeta } from './validate-pod.ts';
 
 function nonNegative(spec: Obj, key: string, field: string): StatusCause[] {
   const v = spec[key];
@@ -27,6 +27,7 @@ function validateSelectorAndTemplate(
   spec: Obj,
   kindWord: string,
   requireSelector = true,
+  validateTemplate = validatePodTemplate,
 ): StatusCause[] {
   const out: StatusCause[] = [];
   const selector = spec['selector'];
@@ -64,7 +65,7 @@ function validateSelectorAndTemplate(
       ),
     );
   }
-  out.push(...validatePodTemplate(template, 'spec.template'));
+  out.push(...validateTemplate(template, 'spec.template'));
   return out;
 }
 
@@ -264,9 +265,17 @@ export function validateStatefulSet(sts: KubeObject, old?: KubeObject): StatusCa
   const out = [
     ...nonNegative(spec, 'replicas', 'spec'),
     ...nonNegative(spec, 'minReadySeconds', 'spec'),
-    ...validateSelectorAndTemplate(spec, 'statefulset'),
+    ...validateSelectorAndTemplate(spec, 'statefulset', true, validatePodTemplateMeta),
     ...onlyAlwaysRestart(spec),
   ];
+  if (at(spec, 'template', 'spec', 'activeDeadlineSeconds') !== undefined) {
+    out.push(
+      fieldErrors.forbidden(
+        'spec.template.spec.activeDeadlineSeconds',
+        'activeDeadlineSeconds in StatefulSet is not Supported',
+      ),
+    );
+  }
   const policy = spec['podManagementPolicy'];
   if (policy !== undefined && policy !== 'OrderedReady' && policy !== 'Parallel') {
     out.push(

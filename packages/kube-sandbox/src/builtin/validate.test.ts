@@ -422,6 +422,45 @@ describe('workloads', () => {
     expect(check('apps', 'statefulsets', reordered, old)).toEqual([]);
   });
 
+  it('statefulset containers may mount claim templates, which become volumes', () => {
+    const mounting = {
+      selector: { matchLabels: labels },
+      serviceName: 'db',
+      template: {
+        metadata: { labels },
+        spec: { containers: [{ ...c, volumeMounts: [{ name: 'data', mountPath: '/data' }] }] },
+      },
+      volumeClaimTemplates: [
+        {
+          metadata: { name: 'data' },
+          spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+        },
+      ],
+    };
+    expect(check('apps', 'statefulsets', { metadata: ns('db'), spec: mounting })).toEqual([]);
+    // As on the real server the pod spec itself is left to pod creation; template metadata and
+    // the restart and deadline rules are still checked here.
+    expect(
+      check('apps', 'statefulsets', {
+        metadata: ns('db'),
+        spec: {
+          ...mounting,
+          template: {
+            metadata: { labels, annotations: { 'bad key!': 'x' } },
+            spec: { ...mounting.template.spec, activeDeadlineSeconds: 5 },
+          },
+        },
+      }).map((line) => line.split(':')[0]),
+    ).toEqual(['spec.template.annotations', 'spec.template.spec.activeDeadlineSeconds']);
+    // Deployments have no claim templates: an unknown volume is still rejected there.
+    expect(
+      check('apps', 'deployments', {
+        metadata: ns('db'),
+        spec: { selector: mounting.selector, template: mounting.template },
+      }),
+    ).toEqual(['spec.template.spec.containers[0].volumeMounts[0].name: Not found: "data"']);
+  });
+
   it('statefulset claim templates need access modes and storage', () => {
     expect(
       check('apps', 'statefulsets', {
@@ -593,6 +632,34 @@ describe('services, claims, secrets, config maps', () => {
     ).toEqual([
       'spec: Forbidden: spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims',
     ]);
+  });
+
+  it('pvcs: a storage class may be set once on a claim created without one', () => {
+    const claim = (storageClassName?: string, annotations?: Record<string, string>) => ({
+      metadata: ns('c', annotations ? { annotations } : {}),
+      spec: {
+        accessModes: ['ReadWriteOnce'],
+        resources: { requests: { storage: '1Gi' } },
+        ...(storageClassName === undefined ? {} : { storageClassName }),
+      },
+    });
+    const immutable =
+      'spec: Forbidden: spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims';
+    expect(check('', 'persistentvolumeclaims', claim('standard'), claim())).toEqual([]);
+    // "" means "no class", which is a choice and not an absent field.
+    expect(check('', 'persistentvolumeclaims', claim('standard'), claim(''))).toEqual([immutable]);
+    expect(check('', 'persistentvolumeclaims', claim('fast'), claim('standard'))).toEqual([
+      immutable,
+    ]);
+    expect(check('', 'persistentvolumeclaims', claim(), claim('standard'))).toEqual([immutable]);
+    // The legacy beta annotation pins the class the field may take.
+    const beta = { 'volume.beta.kubernetes.io/storage-class': 'standard' };
+    expect(
+      check('', 'persistentvolumeclaims', claim('standard', beta), claim(undefined, beta)),
+    ).toEqual([]);
+    expect(
+      check('', 'persistentvolumeclaims', claim('fast', beta), claim(undefined, beta)),
+    ).toEqual([immutable]);
   });
 
   it('secrets and config maps: keys, type, immutable', () => {

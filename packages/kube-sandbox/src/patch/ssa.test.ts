@@ -32,6 +32,13 @@ const template = (containers: unknown[]) => ({
   template: { metadata: { labels: { app: 'web' } }, spec: { containers } },
 });
 
+/** engine.apply with this suite's usual arguments: a Deployment created at T0, not forced. */
+function applyAs(
+  args: Partial<Parameters<typeof engine.apply>[0]> & { applied: KubeObject; manager: string },
+) {
+  return engine.apply({ live: undefined, force: false, type: DEPLOYMENT, now: T0, ...args });
+}
+
 /** metadata of a test object (they all have one). */
 function meta(obj: KubeObject): ObjectMeta {
   obj.metadata ??= {};
@@ -61,8 +68,7 @@ function conflict(fn: () => unknown): StatusError {
 
 describe('server-side apply: ownership', () => {
   it('creates an object and records the applied fields in FieldsV1', () => {
-    const out = engine.apply({
-      live: undefined,
+    const out = applyAs({
       applied: deployment(
         {
           replicas: 2,
@@ -71,9 +77,6 @@ describe('server-side apply: ownership', () => {
         { labels: { app: 'web' } },
       ),
       manager: 'kubectl',
-      force: false,
-      type: DEPLOYMENT,
-      now: T0,
     });
     expect(out.spec).toMatchObject({ replicas: 2 });
     const mf = entry(out, 'kubectl');
@@ -112,21 +115,16 @@ describe('server-side apply: ownership', () => {
     meta(applied).managedFields = [
       { manager: 'evil', operation: 'Apply', fieldsV1: { 'f:spec': {} } },
     ];
-    const out = engine.apply({
-      live: undefined,
+    const out = applyAs({
       applied,
       manager: 'a',
-      force: false,
-      type: DEPLOYMENT,
-      now: T0,
     });
     expect(managers(out)).toEqual(['a']);
     expect(JSON.stringify(meta(out).managedFields)).not.toContain('managedFields');
   });
 
   it('removes fields the manager applied before and omits now', () => {
-    const first = engine.apply({
-      live: undefined,
+    const first = applyAs({
       applied: deployment({
         replicas: 1,
         paused: true,
@@ -136,16 +134,11 @@ describe('server-side apply: ownership', () => {
         ]),
       }),
       manager: 'mgr',
-      force: false,
-      type: DEPLOYMENT,
-      now: T0,
     });
-    const second = engine.apply({
+    const second = applyAs({
       live: first,
       applied: deployment({ replicas: 1, ...template([{ name: 'app', image: 'a' }]) }),
       manager: 'mgr',
-      force: false,
-      type: DEPLOYMENT,
       now: T1,
     });
     const spec = second.spec as {
@@ -163,37 +156,30 @@ describe('server-side apply: ownership', () => {
       metadata: { name: 'c' },
       data,
     });
-    let live = engine.apply({
-      live: undefined,
+    let live = applyAs({
       applied: cm({ a: '1', b: '2' }),
       manager: 'one',
-      force: false,
       type: CONFIGMAP,
-      now: T0,
     });
-    live = engine.apply({
+    live = applyAs({
       live,
       applied: cm({ b: '2' }),
       manager: 'two',
-      force: false,
       type: CONFIGMAP,
-      now: T0,
     });
-    live = engine.apply({
+    live = applyAs({
       live,
       applied: cm({ a: '1' }),
       manager: 'one',
-      force: false,
       type: CONFIGMAP,
       now: T1,
     });
     expect(live.data).toEqual({ a: '1', b: '2' });
     const { data: _omitted, ...withoutData } = cm({});
-    live = engine.apply({
+    live = applyAs({
       live,
       applied: withoutData,
       manager: 'two',
-      force: false,
       type: CONFIGMAP,
       now: T1,
     });
@@ -202,20 +188,14 @@ describe('server-side apply: ownership', () => {
   });
 
   it('shares ownership without conflict when the values agree', () => {
-    const a = engine.apply({
-      live: undefined,
+    const a = applyAs({
       applied: deployment({ replicas: 3 }),
       manager: 'a',
-      force: false,
-      type: DEPLOYMENT,
-      now: T0,
     });
-    const b = engine.apply({
+    const b = applyAs({
       live: a,
       applied: deployment({ replicas: 3 }),
       manager: 'b',
-      force: false,
-      type: DEPLOYMENT,
       now: T1,
     });
     expect(entry(b, 'a').fieldsV1).toEqual({ 'f:spec': { 'f:replicas': {} } });
@@ -223,20 +203,14 @@ describe('server-side apply: ownership', () => {
   });
 
   it('merges list-map items owned by different managers', () => {
-    const a = engine.apply({
-      live: undefined,
+    const a = applyAs({
       applied: deployment(template([{ name: 'app', image: 'a' }])),
       manager: 'a',
-      force: false,
-      type: DEPLOYMENT,
-      now: T0,
     });
-    const b = engine.apply({
+    const b = applyAs({
       live: a,
       applied: deployment({ template: { spec: { containers: [{ name: 'side', image: 's' }] } } }),
       manager: 'b',
-      force: false,
-      type: DEPLOYMENT,
       now: T1,
     });
     const containers = (b.spec as { template: { spec: { containers: { name: string }[] } } })
@@ -256,12 +230,10 @@ describe('server-side apply: conflicts', () => {
       now: T0,
     });
     const err = conflict(() =>
-      engine.apply({
+      applyAs({
         live: created,
         applied: deployment({ replicas: 3 }),
         manager: 'kubectl',
-        force: false,
-        type: DEPLOYMENT,
         now: T1,
       }),
     );
@@ -280,20 +252,16 @@ describe('server-side apply: conflicts', () => {
   });
 
   it('lists every conflict, grouped by manager', () => {
-    const a = engine.apply({
-      live: undefined,
+    const a = applyAs({
       applied: deployment({
         replicas: 1,
         paused: false,
         ...template([{ name: 'app', image: 'a' }]),
       }),
       manager: 'a',
-      force: false,
-      type: DEPLOYMENT,
-      now: T0,
     });
     const err = conflict(() =>
-      engine.apply({
+      applyAs({
         live: a,
         applied: deployment({
           replicas: 2,
@@ -301,8 +269,6 @@ describe('server-side apply: conflicts', () => {
           template: { spec: { containers: [{ name: 'app', image: 'b' }] } },
         }),
         manager: 'b',
-        force: false,
-        type: DEPLOYMENT,
         now: T1,
       }),
     );
@@ -317,32 +283,25 @@ describe('server-side apply: conflicts', () => {
   });
 
   it('force takes ownership from the other manager', () => {
-    const a = engine.apply({
-      live: undefined,
+    const a = applyAs({
       applied: deployment({ replicas: 1, paused: false }),
       manager: 'a',
-      force: false,
-      type: DEPLOYMENT,
-      now: T0,
     });
-    const b = engine.apply({
+    const b = applyAs({
       live: a,
       applied: deployment({ replicas: 5 }),
       manager: 'b',
       force: true,
-      type: DEPLOYMENT,
       now: T1,
     });
     expect(b.spec).toEqual({ replicas: 5, paused: false });
     expect(entry(b, 'a').fieldsV1).toEqual({ 'f:spec': { 'f:paused': {} } });
     expect(entry(b, 'b').fieldsV1).toEqual({ 'f:spec': { 'f:replicas': {} } });
     // a may now drop replicas without removing b's value.
-    const c = engine.apply({
+    const c = applyAs({
       live: b,
       applied: deployment({ paused: false }),
       manager: 'a',
-      force: false,
-      type: DEPLOYMENT,
       now: T1,
     });
     expect(c.spec).toEqual({ replicas: 5, paused: false });
@@ -351,13 +310,10 @@ describe('server-side apply: conflicts', () => {
   it('an object nobody tracked belongs to before-first-apply', () => {
     const live = deployment({ replicas: 1 });
     const err = conflict(() =>
-      engine.apply({
+      applyAs({
         live,
         applied: deployment({ replicas: 2 }),
         manager: 'x',
-        force: false,
-        type: DEPLOYMENT,
-        now: T0,
       }),
     );
     expect(err.message).toContain(
@@ -369,13 +325,9 @@ describe('server-side apply: conflicts', () => {
 describe('server-side apply: invalid configurations', () => {
   it('rejects list-map items without their key like the API server', () => {
     const err = conflict(() =>
-      engine.apply({
-        live: undefined,
+      applyAs({
         applied: deployment(template([{ image: 'x' }])),
         manager: 'm',
-        force: false,
-        type: DEPLOYMENT,
-        now: T0,
       }),
     );
     expect(err.code).toBe(500);
@@ -386,13 +338,9 @@ describe('server-side apply: invalid configurations', () => {
 
   it('rejects duplicate list-map keys', () => {
     const err = conflict(() =>
-      engine.apply({
-        live: undefined,
+      applyAs({
         applied: deployment(template([{ name: 'a' }, { name: 'a' }])),
         manager: 'm',
-        force: false,
-        type: DEPLOYMENT,
-        now: T0,
       }),
     );
     expect(err.message).toContain(
@@ -403,13 +351,9 @@ describe('server-side apply: invalid configurations', () => {
 
 describe('recordUpdate', () => {
   it('gives changed fields to the writer and takes them from others', () => {
-    const applied = engine.apply({
-      live: undefined,
+    const applied = applyAs({
       applied: deployment({ replicas: 1, paused: false }),
       manager: 'kubectl',
-      force: false,
-      type: DEPLOYMENT,
-      now: T0,
     });
     const updated = { ...applied, spec: { replicas: 4, paused: false } };
     const mf = engine.recordUpdate({
@@ -607,8 +551,7 @@ describe('server-side apply on custom resources', () => {
   });
 
   it('keys list-map items by x-kubernetes-list-map-keys (with defaults) and sets by value', () => {
-    const out = engine.apply({
-      live: undefined,
+    const out = applyAs({
       applied: widget({
         members: [{ zone: 'b', name: 'x', weight: 1 }, { name: 'y' }],
         tags: ['t1'],
@@ -617,9 +560,7 @@ describe('server-side apply on custom resources', () => {
         selector: { app: 'w' },
       }),
       manager: 'op',
-      force: false,
       type: CR,
-      now: T0,
     });
     expect(entry(out, 'op').fieldsV1).toEqual({
       'f:spec': {
@@ -636,19 +577,15 @@ describe('server-side apply on custom resources', () => {
   });
 
   it('merges list-map items from two managers and conflicts per item field', () => {
-    const a = engine.apply({
-      live: undefined,
+    const a = applyAs({
       applied: widget({ members: [{ zone: 'a', name: 'x', weight: 1 }], tags: ['t1'] }),
       manager: 'a',
-      force: false,
       type: CR,
-      now: T0,
     });
-    const b = engine.apply({
+    const b = applyAs({
       live: a,
       applied: widget({ members: [{ zone: 'b', name: 'x', weight: 2 }], tags: ['t2'] }),
       manager: 'b',
-      force: false,
       type: CR,
       now: T1,
     });
@@ -658,11 +595,10 @@ describe('server-side apply on custom resources', () => {
     ]);
     expect((b.spec as { tags: string[] }).tags).toEqual(['t1', 't2']);
     const err = conflict(() =>
-      engine.apply({
+      applyAs({
         live: b,
         applied: widget({ members: [{ zone: 'a', name: 'x', weight: 9 }] }),
         manager: 'b',
-        force: false,
         type: CR,
         now: T1,
       }),
@@ -692,8 +628,7 @@ describe('server-side apply on custom resources', () => {
         },
       },
     };
-    const out = engine.apply({
-      live: undefined,
+    const out = applyAs({
       applied: {
         apiVersion: 'example.com/v1',
         kind: 'Box',
@@ -705,9 +640,7 @@ describe('server-side apply on custom resources', () => {
         },
       },
       manager: 'm',
-      force: false,
       type: TYPE,
-      now: T0,
     });
     expect(entry(out, 'm').fieldsV1).toEqual({
       'f:spec': {
@@ -733,7 +666,7 @@ describe('server-side apply on custom resources', () => {
     });
     expect(mf[0].fieldsV1).toEqual({ 'f:spec': { '.': {}, 'f:size': {}, 'f:args': {} } });
     meta(created).managedFields = mf;
-    const out = engine.apply({
+    const out = applyAs({
       live: created,
       applied: widget({ args: ['c'] }),
       manager: 'op',
@@ -765,12 +698,10 @@ describe('server-side apply by kubectl', () => {
   }
 
   it('takes over fields its last client-side apply set (the upgrade path)', () => {
-    const out = engine.apply({
+    const out = applyAs({
       live: clientSideApplied(1),
       applied: deployment({ replicas: 3 }),
       manager: 'kubectl',
-      force: false,
-      type: DEPLOYMENT,
       now: T1,
     });
     expect(out.spec).toEqual({ replicas: 3 });
@@ -788,12 +719,10 @@ describe('server-side apply by kubectl', () => {
       now: T1,
     });
     const err = conflict(() =>
-      engine.apply({
+      applyAs({
         live: scaled,
         applied: deployment({ replicas: 3 }),
         manager: 'kubectl',
-        force: false,
-        type: DEPLOYMENT,
         now: T1,
       }),
     );
@@ -802,12 +731,10 @@ describe('server-side apply by kubectl', () => {
     );
     expect(
       conflict(() =>
-        engine.apply({
+        applyAs({
           live,
           applied: deployment({ replicas: 3 }),
           manager: 'my-tool',
-          force: false,
-          type: DEPLOYMENT,
           now: T1,
         }),
       ).code,
@@ -824,12 +751,10 @@ describe('server-side apply by kubectl', () => {
       type: DEPLOYMENT,
       now: T0,
     });
-    const out = engine.apply({
+    const out = applyAs({
       live,
       applied: deployment({ replicas: 1 }),
       manager: 'kubectl',
-      force: false,
-      type: DEPLOYMENT,
       now: T1,
     });
     const annotation = meta(out).annotations?.[LAST];

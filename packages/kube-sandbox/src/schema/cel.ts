@@ -113,35 +113,27 @@ function compileRule(
     return undefined;
   }
   const messageExpr = typeof raw['messageExpression'] === 'string' ? raw['messageExpression'] : '';
-  let program: Program | undefined;
-  let messageExpression: Program | undefined;
   const optionalOldSelf = raw['optionalOldSelf'] === true;
-  try {
-    program = compileExpression(rule);
-    const typeError = typeCheckError(rule, node, isRoot, optionalOldSelf, 'bool');
-    if (typeError) throw new Error(typeError);
-  } catch (e) {
-    errors.push({
-      schemaPath: at,
-      field: 'rule',
-      value: rule,
-      message: firstLine((e as Error).message),
-    });
-  }
-  if (messageExpr) {
+  /** Compiles and type-checks one expression of the rule; on failure records why. */
+  const compileChecked = (
+    field: 'rule' | 'messageExpression',
+    expr: string,
+    resultType: 'bool' | 'string',
+  ): Program | undefined => {
     try {
-      messageExpression = compileExpression(messageExpr);
-      const typeError = typeCheckError(messageExpr, node, isRoot, optionalOldSelf, 'string');
+      const compiled = compileExpression(expr);
+      const typeError = typeCheckError(expr, node, isRoot, optionalOldSelf, resultType);
       if (typeError) throw new Error(typeError);
+      return compiled;
     } catch (e) {
-      errors.push({
-        schemaPath: at,
-        field: 'messageExpression',
-        value: messageExpr,
-        message: firstLine((e as Error).message),
-      });
+      errors.push({ schemaPath: at, field, value: expr, message: firstLine((e as Error).message) });
+      return undefined;
     }
-  }
+  };
+  const program = compileChecked('rule', rule, 'bool');
+  const messageExpression = messageExpr
+    ? compileChecked('messageExpression', messageExpr, 'string')
+    : undefined;
   if (!program || (messageExpr && !messageExpression)) return undefined;
   return {
     rule,
@@ -150,7 +142,7 @@ function compileRule(
     reason: typeof raw['reason'] === 'string' ? raw['reason'] : undefined,
     fieldPath: typeof raw['fieldPath'] === 'string' ? fieldPathSuffix(raw['fieldPath']) : undefined,
     transition: OLD_SELF.test(rule),
-    optionalOldSelf: raw['optionalOldSelf'] === true,
+    optionalOldSelf,
     program,
   };
 }

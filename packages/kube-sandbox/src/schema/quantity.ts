@@ -1,27 +1,6 @@
 // Kubernetes resource quantities ("500m", "1Gi", "2e3") for the CEL quantity library. Values are
-// kept as exact rationals over 10^9 where possible, so comparisons of usual quantities are exact.
-
-const BINARY: Record<string, number> = {
-  Ki: 2 ** 10,
-  Mi: 2 ** 20,
-  Gi: 2 ** 30,
-  Ti: 2 ** 40,
-  Pi: 2 ** 50,
-  Ei: 2 ** 60,
-};
-const DECIMAL: Record<string, number> = {
-  n: -9,
-  u: -6,
-  m: -3,
-  '': 0,
-  k: 3,
-  M: 6,
-  G: 9,
-  T: 12,
-  P: 15,
-  E: 18,
-};
-const QUANTITY = /^([+-]?(?:\d+\.?\d*|\.\d+))(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?\d+)?$/;
+// kept as exact nano-units (parsed like the API server parses them), so comparisons are exact.
+import { quantityNanos } from '../builtin/quantity.ts';
 
 export class Quantity {
   readonly text: string;
@@ -34,26 +13,8 @@ export class Quantity {
   }
 
   static parse(text: string): Quantity | undefined {
-    const m = QUANTITY.exec(text.trim());
-    if (!m) return undefined;
-    const [, numberPart = '0', suffix = ''] = m;
-    const negative = numberPart.startsWith('-');
-    const digits = numberPart.replace(/^[+-]/, '');
-    const [intPart = '0', fracPart = ''] = digits.split('.');
-    let exp10 = 0;
-    let multiplier = 1n;
-    if (suffix in BINARY) multiplier = BigInt(BINARY[suffix] ?? 1);
-    else if (suffix in DECIMAL) exp10 = DECIMAL[suffix] ?? 0;
-    else exp10 = Number(suffix.slice(1));
-    // nanos = (int.frac) * multiplier * 10^(exp10 + 9)
-    const mantissa = BigInt((intPart || '0') + fracPart);
-    const scale = exp10 + 9 - fracPart.length;
-    let nanos =
-      scale >= 0
-        ? mantissa * multiplier * 10n ** BigInt(scale)
-        : (mantissa * multiplier) / 10n ** BigInt(-scale);
-    if (negative) nanos = -nanos;
-    return new Quantity(text, nanos);
+    const nanos = quantityNanos(text);
+    return nanos === undefined ? undefined : new Quantity(text, nanos);
   }
 
   static fromNanos(nanos: bigint): Quantity {

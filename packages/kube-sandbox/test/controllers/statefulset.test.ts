@@ -20,9 +20,14 @@ afterAll(async () => {
   await env?.stop();
 });
 
+// The container mounts the claim template "data", which only the StatefulSet turns into a volume.
 const podTemplate = (image: string) => ({
   metadata: { labels: { app: 'etcd' } },
-  spec: { containers: [{ name: 'etcd', image }] },
+  spec: {
+    containers: [
+      { name: 'etcd', image, volumeMounts: [{ name: 'data', mountPath: '/var/lib/etcd' }] },
+    ],
+  },
 });
 
 const isReady = (p: KubeObject | undefined) =>

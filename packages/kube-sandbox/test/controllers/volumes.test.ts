@@ -145,6 +145,36 @@ describe('PersistentVolume provisioning in a real sandbox', () => {
   });
 });
 
+describe('retroactive default StorageClass', () => {
+  it('gives a claim made while no class was default the default class once there is one', async () => {
+    const client = env.sandbox.client;
+    const markDefault = (value: string) =>
+      client.patch(GVR.storageClasses, undefined, 'standard', 'merge', {
+        metadata: { annotations: { 'storageclass.kubernetes.io/is-default-class': value } },
+      });
+    await markDefault('false');
+    try {
+      await client.create(GVR.persistentVolumeClaims, claim('late'));
+      await eventually(
+        async () => {
+          const c = await client.get(GVR.persistentVolumeClaims, NS, 'late');
+          return (c?.status as { phase?: string } | undefined)?.phase === 'Pending' || undefined;
+        },
+        10000,
+        'pending claim without a class',
+      );
+      expect((await client.get(GVR.persistentVolumeClaims, NS, 'late'))?.spec).not.toHaveProperty(
+        'storageClassName',
+      );
+    } finally {
+      await markDefault('true');
+    }
+    const { pvc, pv } = await bound('late');
+    expect(pvc.spec).toMatchObject({ storageClassName: 'standard' });
+    expect(pv.spec).toMatchObject({ storageClassName: 'standard' });
+  });
+});
+
 describe('WaitForFirstConsumer', () => {
   it('binds a claim only once a pod uses it', async () => {
     const client = env.sandbox.client;

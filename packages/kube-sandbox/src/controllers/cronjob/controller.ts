@@ -4,6 +4,7 @@ import { GVR } from '../gvr.ts';
 import {
   createIfAbsent,
   deleteIfExists,
+  enqueueControllerOf,
   newQueue,
   recorder,
   writeStatus,
@@ -11,7 +12,7 @@ import {
   type ControllerContext,
 } from '../runtime/context.ts';
 import { objectKey, splitKey } from '../runtime/informer.ts';
-import { arr, controllerRef, isControlledBy, name, namespace } from '../util/objects.ts';
+import { arr, isControlledBy, name } from '../util/objects.ts';
 import { decideCronJob, jobRef } from './decide.ts';
 
 export function cronJobController(ctx: ControllerContext): Controller {
@@ -23,13 +24,7 @@ export function cronJobController(ctx: ControllerContext): Controller {
   const reportedErrors = new Set<string>();
 
   cronJobs.onEvent((_t, cj) => queue.add(objectKey(cj)));
-  jobs.onEvent((_t, job, old) => {
-    for (const j of [job, old]) {
-      if (!j) continue;
-      const ref = controllerRef(j);
-      if (ref?.kind === 'CronJob') queue.add(`${namespace(j)}/${ref.name}`);
-    }
-  });
+  jobs.onEvent(enqueueControllerOf(queue, 'CronJob'));
 
   async function reconcile(key: string) {
     const { namespace: ns, name: cjName } = splitKey(key);

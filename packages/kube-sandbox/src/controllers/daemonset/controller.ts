@@ -2,6 +2,7 @@
 import { GVR } from '../gvr.ts';
 import {
   deleteIfExists,
+  enqueueControllerOf,
   newQueue,
   reportingFailedCreate,
   recorder,
@@ -10,7 +11,7 @@ import {
   type ControllerContext,
 } from '../runtime/context.ts';
 import { objectKey, splitKey } from '../runtime/informer.ts';
-import { controllerRef, isControlledBy, name, namespace } from '../util/objects.ts';
+import { isControlledBy, name } from '../util/objects.ts';
 import { decideDaemonSet } from './decide.ts';
 
 export function daemonSetController(ctx: ControllerContext): Controller {
@@ -21,13 +22,7 @@ export function daemonSetController(ctx: ControllerContext): Controller {
   const events = recorder(ctx, 'daemonset-controller', 'apps/v1', 'DaemonSet');
 
   sets.onEvent((_t, ds) => queue.add(objectKey(ds)));
-  pods.onEvent((_t, pod, old) => {
-    for (const p of [pod, old]) {
-      if (!p) continue;
-      const ref = controllerRef(p);
-      if (ref?.kind === 'DaemonSet') queue.add(`${namespace(p)}/${ref.name}`);
-    }
-  });
+  pods.onEvent(enqueueControllerOf(queue, 'DaemonSet'));
   nodes.onEvent((type, node, old) => {
     const labelsChanged =
       JSON.stringify(node.metadata?.labels) !== JSON.stringify(old?.metadata?.labels);

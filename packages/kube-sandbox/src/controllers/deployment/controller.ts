@@ -3,6 +3,7 @@
 import type { KubeObject } from '../../core/types.ts';
 import { GVR } from '../gvr.ts';
 import {
+  enqueueControllerOf,
   newQueue,
   recorder,
   deleteIfExists,
@@ -39,13 +40,7 @@ export function deploymentController(ctx: ControllerContext): Controller {
   const events = recorder(ctx, 'deployment-controller', 'apps/v1', 'Deployment');
 
   deployments.onEvent((_t, d) => queue.add(objectKey(d)));
-  sets.onEvent((_t, rs, old) => {
-    for (const r of [rs, old]) {
-      if (!r) continue;
-      const ref = controllerRef(r);
-      if (ref?.kind === 'Deployment') queue.add(`${namespace(r)}/${ref.name}`);
-    }
-  });
+  sets.onEvent(enqueueControllerOf(queue, 'Deployment'));
   // Recreate waits for old pods to disappear: a pod going away may unblock a deployment.
   pods.onEvent((type, pod) => {
     if (type !== 'DELETED' && !isPodTerminal(pod)) return;

@@ -3,6 +3,7 @@ import type { KubeObject } from '../../core/types.ts';
 import { GVR } from '../gvr.ts';
 import {
   deleteIfExists,
+  enqueueControllerOf,
   newQueue,
   reportingFailedCreate,
   recorder,
@@ -11,7 +12,7 @@ import {
   type ControllerContext,
 } from '../runtime/context.ts';
 import { objectKey, splitKey } from '../runtime/informer.ts';
-import { controllerRef, findCondition, isControlledBy, name, namespace } from '../util/objects.ts';
+import { findCondition, isControlledBy, name } from '../util/objects.ts';
 import { inBatches } from '../util/pods.ts';
 import { decideJob, isJobFinished, jobPod } from './decide.ts';
 
@@ -27,13 +28,7 @@ export function jobController(ctx: ControllerContext, opts: JobControllerOptions
   const events = recorder(ctx, 'job-controller', 'batch/v1', 'Job');
 
   jobs.onEvent((_t, job) => queue.add(objectKey(job)));
-  pods.onEvent((_t, pod, old) => {
-    for (const p of [pod, old]) {
-      if (!p) continue;
-      const ref = controllerRef(p);
-      if (ref?.kind === 'Job') queue.add(`${namespace(p)}/${ref.name}`);
-    }
-  });
+  pods.onEvent(enqueueControllerOf(queue, 'Job'));
 
   async function reconcile(key: string) {
     const { namespace: ns, name: jobName } = splitKey(key);

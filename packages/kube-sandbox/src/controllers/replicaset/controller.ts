@@ -2,6 +2,7 @@
 import type { KubeObject } from '../../core/types.ts';
 import { GVR } from '../gvr.ts';
 import {
+  enqueueControllerOf,
   newQueue,
   recorder,
   deleteIfExists,
@@ -33,17 +34,14 @@ export function replicaSetController(ctx: ControllerContext): Controller {
   const events = recorder(ctx, 'replicaset-controller', 'apps/v1', 'ReplicaSet');
 
   sets.onEvent((_t, rs) => queue.add(objectKey(rs)));
+  pods.onEvent(enqueueControllerOf(queue, 'ReplicaSet'));
   pods.onEvent((_t, pod, old) => {
     for (const p of [pod, old]) {
-      if (!p) continue;
-      const ref = controllerRef(p);
-      if (ref?.kind === 'ReplicaSet') queue.add(`${namespace(p)}/${ref.name}`);
-      else if (!ref) {
-        // An orphan may be adopted by any ReplicaSet whose selector matches it.
-        for (const rs of sets.list(namespace(p))) {
-          if (selectorMatches(spec(rs).selector as LabelSelector, p.metadata?.labels))
-            queue.add(objectKey(rs));
-        }
+      if (!p || controllerRef(p)) continue;
+      // An orphan may be adopted by any ReplicaSet whose selector matches it.
+      for (const rs of sets.list(namespace(p))) {
+        if (selectorMatches(spec(rs).selector as LabelSelector, p.metadata?.labels))
+          queue.add(objectKey(rs));
       }
     }
   });

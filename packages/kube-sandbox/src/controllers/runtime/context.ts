@@ -2,10 +2,10 @@
 // optimistic-concurrency conflicts, deletes that tolerate objects already gone).
 import type { DeleteOptions, SandboxClient } from '../../core/contracts.ts';
 import type { GroupVersionResource, KubeObject } from '../../core/types.ts';
-import { deepEqual } from '../util/objects.ts';
+import { controllerRef, deepEqual, namespace } from '../util/objects.ts';
 import type { Clock } from './clock.ts';
 import { eventRecorder, type EventRecorder } from './events.ts';
-import type { InformerFactory } from './informer.ts';
+import type { InformerFactory, InformerHandler } from './informer.ts';
 import type { ControllerLogger } from './log.ts';
 import { WorkQueue, type ReconcileFn } from './queue.ts';
 
@@ -104,6 +104,19 @@ export async function createIfAbsent(
     if ((err as { reason?: unknown }).reason === 'AlreadyExists') return undefined;
     throw err;
   }
+}
+
+/**
+ * An informer handler for owned objects: enqueues the owner (of `kind`) that controls the object,
+ * before and after the change, so both the old and the new owner of an adopted object hear of it.
+ */
+export function enqueueControllerOf(queue: WorkQueue, kind: string): InformerHandler {
+  return (_type, obj, old) => {
+    for (const o of [obj, old]) {
+      const ref = o && controllerRef(o);
+      if (o && ref?.kind === kind) queue.add(`${namespace(o)}/${ref.name}`);
+    }
+  };
 }
 
 /** Every key an informer holds, for the initial enqueue. */

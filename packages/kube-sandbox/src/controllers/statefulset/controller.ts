@@ -4,6 +4,7 @@ import { GVR } from '../gvr.ts';
 import {
   createIfAbsent,
   deleteIfExists,
+  enqueueControllerOf,
   newQueue,
   reportingFailedCreate,
   recorder,
@@ -12,15 +13,7 @@ import {
   type ControllerContext,
 } from '../runtime/context.ts';
 import { objectKey, splitKey } from '../runtime/informer.ts';
-import {
-  controllerRef,
-  isControlledBy,
-  name,
-  namespace,
-  rec,
-  spec,
-  type Json,
-} from '../util/objects.ts';
+import { isControlledBy, name, namespace, rec, spec, type Json } from '../util/objects.ts';
 import { decideStatefulSet, updateRevisionOf } from './decide.ts';
 
 export function statefulSetController(ctx: ControllerContext): Controller {
@@ -33,13 +26,7 @@ export function statefulSetController(ctx: ControllerContext): Controller {
   const templates = new Map<string, Json>();
 
   sets.onEvent((_t, s) => queue.add(objectKey(s)));
-  pods.onEvent((_t, pod, old) => {
-    for (const p of [pod, old]) {
-      if (!p) continue;
-      const ref = controllerRef(p);
-      if (ref?.kind === 'StatefulSet') queue.add(`${namespace(p)}/${ref.name}`);
-    }
-  });
+  pods.onEvent(enqueueControllerOf(queue, 'StatefulSet'));
   claims.onEvent((type, claim) => {
     if (type === 'ADDED') return;
     // A claim that finished terminating may unblock a pod of a set in its namespace.

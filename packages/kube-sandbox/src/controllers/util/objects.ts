@@ -1,4 +1,5 @@
 // Small readers over Kubernetes objects shared by the controllers.
+import { selectorMatches as labelsMatch } from '../../builtin/selectors.ts';
 import type { KubeObject, OwnerReference } from '../../core/types.ts';
 
 export type Obj = KubeObject;
@@ -95,30 +96,7 @@ export function selectorMatches(
   selector: LabelSelector | undefined | null,
   labels: Record<string, string> | undefined,
 ): boolean {
-  if (!selector) return false;
-  const l = labels ?? {};
-  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (l[k] !== v) return false;
-  for (const e of selector.matchExpressions ?? []) {
-    const has = Object.hasOwn(l, e.key);
-    const values = e.values ?? [];
-    switch (e.operator) {
-      case 'In':
-        if (!has || !values.includes(l[e.key] ?? '')) return false;
-        break;
-      case 'NotIn':
-        if (has && values.includes(l[e.key] ?? '')) return false;
-        break;
-      case 'Exists':
-        if (!has) return false;
-        break;
-      case 'DoesNotExist':
-        if (has) return false;
-        break;
-      default:
-        return false;
-    }
-  }
-  return true;
+  return !!selector && labelsMatch(selector, labels);
 }
 
 export function isEmptySelector(selector: LabelSelector | undefined): boolean {

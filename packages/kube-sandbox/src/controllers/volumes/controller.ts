@@ -8,7 +8,6 @@ import { GVR } from '../gvr.ts';
 import {
   createIfAbsent,
   deleteIfExists,
-  isStatusCode,
   newQueue,
   recorder,
   writeStatus,
@@ -145,22 +144,19 @@ export function volumeController(ctx: ControllerContext): Controller {
       return;
     }
 
-    let className = str(spec(pvc).storageClassName);
+    const className = str(spec(pvc).storageClassName);
     if (className === undefined) {
       const def = findDefaultClass(classes.list());
       if (!def) return setPending(pvc);
-      className = name(def);
-      try {
-        const updated = await ctx.client.patch(GVR.persistentVolumeClaims, ns, claimName, 'merge', {
-          spec: { storageClassName: className },
-          metadata: { resourceVersion: pvc.metadata?.resourceVersion },
-        });
-        await claims.waitForWrite(updated);
-        return { requeueAfterMs: 0 };
-      } catch (err) {
-        if (isStatusCode(err, 409)) throw err;
-        // The server refused to set the class afterwards; provision with the default anyway.
-      }
+      // Retroactive default StorageClass: the class is set on the claim first (the server allows
+      // that once on a claim without one), then the next pass provisions from it. Any error,
+      // a 409 included, is retried by the queue with backoff.
+      const updated = await ctx.client.patch(GVR.persistentVolumeClaims, ns, claimName, 'merge', {
+        spec: { storageClassName: name(def) },
+        metadata: { resourceVersion: pvc.metadata?.resourceVersion },
+      });
+      await claims.waitForWrite(updated);
+      return { requeueAfterMs: 0 };
     }
 
     const storageClass = className === '' ? undefined : classes.get(undefined, className);

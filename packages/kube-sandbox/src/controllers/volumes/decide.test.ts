@@ -4,9 +4,9 @@ import {
   defaultStorageClass,
   findDefaultClass,
   matchingVolume,
-  parseQuantity,
   provisionedVolume,
   reclaimAction,
+  storageBytes,
 } from './decide.ts';
 
 const pvc = (over: Record<string, unknown> = {}): KubeObject => ({
@@ -32,9 +32,11 @@ const pv = (
 
 describe('volumes', () => {
   it('parses quantities', () => {
-    expect(parseQuantity('1Gi')).toBe(2 ** 30);
-    expect(parseQuantity('500M')).toBe(5e8);
-    expect(parseQuantity('2')).toBe(2);
+    expect(storageBytes('1Gi')).toBe(2 ** 30);
+    expect(storageBytes('500M')).toBe(5e8);
+    expect(storageBytes('2')).toBe(2);
+    expect(storageBytes(4096)).toBe(4096);
+    expect(storageBytes('lots')).toBe(0);
   });
 
   it('declares standard as the default class', () => {

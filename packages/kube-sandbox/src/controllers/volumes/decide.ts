@@ -14,6 +14,7 @@ import {
   type Json,
   type Obj,
 } from '../util/objects.ts';
+import { parseQuantity } from '../../builtin/quantity.ts';
 
 export const PROVISIONER = 'opsmith.io/local-path';
 export const DEFAULT_CLASS = 'standard';
@@ -43,31 +44,9 @@ export function findDefaultClass(classes: Obj[]): Obj | undefined {
     )[0];
 }
 
-const UNITS: Record<string, number> = {
-  '': 1,
-  k: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  P: 1e15,
-  E: 1e18,
-  Ki: 2 ** 10,
-  Mi: 2 ** 20,
-  Gi: 2 ** 30,
-  Ti: 2 ** 40,
-  Pi: 2 ** 50,
-  Ei: 2 ** 60,
-  m: 1e-3,
-};
-
-/** A resource.Quantity in bytes (enough for storage sizes). */
-export function parseQuantity(q: unknown): number {
-  if (typeof q === 'number') return q;
-  if (typeof q !== 'string') return 0;
-  const m = /^([0-9.]+)(e[0-9]+)?([a-zA-Z]*)$/.exec(q.trim());
-  if (!m) return 0;
-  const base = Number(m[1]) * (m[2] ? 10 ** Number(m[2].slice(1)) : 1);
-  return base * (UNITS[m[3] ?? ''] ?? 1);
+/** A storage size in bytes; 0 when it is not a quantity (such a claim matches nothing). */
+export function storageBytes(q: unknown): number {
+  return parseQuantity(q) ?? 0;
 }
 
 export function requestedStorage(pvc: Obj): string {
@@ -80,7 +59,7 @@ function accessModes(obj: Obj): string[] {
 
 /** Available PVs that can satisfy the claim (class, modes, size), smallest first. */
 export function matchingVolume(pvc: Obj, pvs: Obj[], className: string): Obj | undefined {
-  const wanted = parseQuantity(requestedStorage(pvc));
+  const wanted = storageBytes(requestedStorage(pvc));
   const modes = accessModes(pvc);
   return pvs
     .filter((pv) => !isDeleting(pv))
@@ -99,10 +78,10 @@ export function matchingVolume(pvc: Obj, pvs: Obj[], className: string): Obj | u
     )
     .filter((pv) => (str(spec(pv).storageClassName) ?? '') === className)
     .filter((pv) => modes.every((m) => accessModes(pv).includes(m)))
-    .filter((pv) => parseQuantity(rec(spec(pv).capacity).storage) >= wanted)
+    .filter((pv) => storageBytes(rec(spec(pv).capacity).storage) >= wanted)
     .sort(
       (a, b) =>
-        parseQuantity(rec(spec(a).capacity).storage) - parseQuantity(rec(spec(b).capacity).storage),
+        storageBytes(rec(spec(a).capacity).storage) - storageBytes(rec(spec(b).capacity).storage),
     )[0];
 }
 
