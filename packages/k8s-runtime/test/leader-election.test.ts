@@ -95,9 +95,12 @@ describe('leader election', () => {
       await b.m.elected;
       const handover = Date.now() - killedAt;
       // The standby measures expiry from its own last observation of a renewal, so the bound is
-      // leaseDuration + retryPeriod (+ one retry period of jitter and request latency).
+      // leaseDuration + retryPeriod (+ one retry period of jitter and request latency). The
+      // slack is generous on purpose: CI machines stall event loops for seconds under load, and a
+      // broken handover (no takeover, or one that waits for a restart) misses any bound anyway.
+      expect(handover).toBeGreaterThanOrEqual(timing.leaseDurationMs - timing.retryPeriodMs);
       expect(handover).toBeLessThanOrEqual(
-        timing.leaseDurationMs + 2 * timing.retryPeriodMs + 1000,
+        timing.leaseDurationMs + 2 * timing.retryPeriodMs + 5000,
       );
       expect(await holder('le-kill')).toBe('b');
     } finally {
