@@ -16,8 +16,14 @@ elif [ -n "$(find . -name package.json -not -path '*/node_modules/*' -newer "$st
   stale=1
 fi
 if [ "$stale" = 1 ]; then
-  echo "bootstrap: installing npm packages (npm ci)" >&2
-  npm ci --no-audit --no-fund --loglevel=error
+  if [ -d node_modules ]; then
+    # Incremental: never wipe node_modules under processes that may be using it.
+    echo "bootstrap: updating npm packages (npm install)" >&2
+    npm install --no-audit --no-fund --loglevel=error
+  else
+    echo "bootstrap: installing npm packages (npm ci)" >&2
+    npm ci --no-audit --no-fund --loglevel=error
+  fi
   touch "$stamp"
 fi
 

@@ -1,5 +1,5 @@
-// `npm start`: the main job. Brings up kube-sandbox (API server + node) in .sandbox/ and keeps it in
-// the foreground until Ctrl-C. Operators and charts join it as they land.
+// `npm start`: the main job. Brings up kube-sandbox (API server, controllers and, as root, the node)
+// in .sandbox/ and keeps it in the foreground until Ctrl-C. Operators and charts join it as they land.
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
@@ -19,12 +19,20 @@ child.stdout.on('data', (chunk) => {
   const m = /kube-sandbox ready: kubeconfig=(\S+) server=(\S+)/.exec(chunk.toString());
   if (m) {
     console.log(`
-Opsmith sandbox is up.
+Opsmith sandbox is up at ${m[2]}.
   export KUBECONFIG=${m[1]}
   kubectl get nodes
-  kubectl api-resources
-Press Ctrl-C to stop it (state is kept in ${dataDir}).`);
+  kubectl apply -f examples/sandbox/http-echo.yaml && kubectl rollout status deployment/http-echo
+  kubectl apply -f examples/sandbox/etcd-statefulset.yaml
+Pods run as real processes when this runs as root; otherwise the sandbox is API-only (see above).
+Press Ctrl-C to stop it (objects are kept in ${dataDir}; rm -rf it to start afresh).`);
   }
 });
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
+// `npm start` runs us under `sh -c`, which dies on SIGTERM without passing it on: when our parent
+// goes away (we get re-parented), stop the sandbox as if signalled, so nothing is left running.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) child.kill('SIGTERM');
+}, 1000).unref();
 child.on('exit', (code) => process.exit(code ?? 0));

@@ -47,7 +47,7 @@ export interface StartControllersOptions {
   dataDir?: string;
   /** Which controllers to run (default: all). */
   controllers?: readonly ControllerName[];
-  /** Informer re-list interval (default 5 s): in-process watches closed by the server end silently. */
+  /** Safety re-list interval (default 60 s); watches the server ends are re-listed at once. */
   resyncMs?: number;
   /** First Job pod re-creation delay after a failure (default 10 s, as Kubernetes). */
   jobBackoffBaseMs?: number;
@@ -61,7 +61,7 @@ export interface RunningControllers {
 
 export async function startControllers(opts: StartControllersOptions): Promise<RunningControllers> {
   const log = opts.log ?? silentLogger;
-  const informers = new InformerFactory(opts.client, log, opts.resyncMs ?? 5000);
+  const informers = new InformerFactory(opts.client, log, opts.resyncMs ?? 60_000);
   const ctx: ControllerContext = {
     client: opts.client,
     informers,

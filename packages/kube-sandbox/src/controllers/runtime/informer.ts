@@ -1,5 +1,6 @@
 // An informer-like cache of one resource: list, then watch from the list's resourceVersion; on a
-// watch ERROR (410 Gone/Expired or anything else) and periodically, re-list, diff against the cache
+// watch ERROR (410 Gone/Expired or anything else), when the server ends the watch, and
+// periodically (a slow safety net), re-list, diff against the cache
 // (emitting the differences as events) and watch again, so no change is lost.
 import type { SandboxClient } from '../../core/contracts.ts';
 import type { GroupVersionResource, KubeObject } from '../../core/types.ts';
@@ -172,16 +173,26 @@ export class Informer {
       this.#apply(old ? 'MODIFIED' : 'ADDED', obj);
     }
     for (const [key, old] of [...this.#store]) if (!seen.has(key)) this.#apply('DELETED', old);
-    this.#watch = this.#client.watch(this.gvr, { resourceVersion }, (event) => {
-      if (this.#stopped || generation !== this.#generation) return;
-      if (event.type === 'BOOKMARK') return;
-      if (event.type === 'ERROR') {
-        // 410 Expired and every other watch error: start over from a fresh list.
+    this.#watch = this.#client.watch(
+      this.gvr,
+      { resourceVersion },
+      (event) => {
+        if (this.#stopped || generation !== this.#generation) return;
+        if (event.type === 'BOOKMARK') return;
+        if (event.type === 'ERROR') {
+          // 410 Expired and every other watch error: start over from a fresh list.
+          queueMicrotask(() => void this.#relistSafely());
+          return;
+        }
+        this.#apply(event.type, event.object);
+      },
+      () => {
+        // The server ended the watch (closeWatches, shutdown, after an ERROR): re-list at once
+        // rather than waiting for the periodic resync.
+        if (this.#stopped || generation !== this.#generation) return;
         queueMicrotask(() => void this.#relistSafely());
-        return;
-      }
-      this.#apply(event.type, event.object);
-    });
+      },
+    );
   }
 
   #apply(type: InformerEventType, obj: KubeObject): void {
