@@ -127,7 +127,10 @@ export async function removeHostLeftovers(net: NodeNetwork): Promise<void> {
 export async function setupBridge(net: NodeNetwork): Promise<void> {
   await removeHostLeftovers(net);
   await ipBatch([
-    `link add ${net.bridge} type bridge`,
+    // A fixed MAC: a bridge without one takes the lowest MAC of its ports, so it changes as pod
+    // veths come and go, and long-lived neighbours (the service namespace, running pods) keep
+    // sending to the gateway's old MAC until their ARP entry goes stale: connections time out.
+    `link add ${net.bridge} address ${macForIp(net.gatewayIp)} type bridge`,
     `addr add ${net.gatewayIp}/24 dev ${net.bridge}`,
     `link set ${net.bridge} up`,
   ]);
