@@ -1,4 +1,4 @@
-// Public surface of the etcd operator's building blocks (the reconciler and main.ts come next).
+// Public surface of the etcd operator: building blocks, the EtcdCluster reconciler and controller.
 export * from './api/types.ts';
 export { EtcdClient, memberIdFromHex, memberIdToHex } from './etcd/client.ts';
 export type {
@@ -52,3 +52,31 @@ export * from './tls/rotation.ts';
 export { pickSnapshotMember } from './backup/source.ts';
 export { takeBackup, type TakeBackupOptions, type TakenBackup } from './backup/take.ts';
 export { Failpoints, FAILPOINTS, parseFailpoints, type Failpoint } from './failpoints.ts';
+export {
+  act,
+  retryDelayFor,
+  REQUEUE,
+  type ActDeps,
+  type ActInput,
+  type ActResult,
+} from './cluster/act.ts';
+export {
+  ClusterReconciler,
+  ETCD_CLUSTER,
+  type ClusterReconcilerDeps,
+  type Lister,
+  type PassResult,
+} from './cluster/reconciler.ts';
+export {
+  addEtcdClusterController,
+  MANAGED_SELECTOR,
+  REPORTING_CONTROLLER,
+  type EtcdClusterControllerOptions,
+} from './cluster/controller.ts';
+export {
+  ensureTls,
+  caSecretName,
+  operatorClientSecretName,
+  type TlsState,
+} from './cluster/tls-secrets.ts';
+export { parseOptions, startOperator, HELP, type OperatorOptions } from './main.ts';
