@@ -54,7 +54,8 @@ export interface WriteBackupOptions {
 }
 
 /**
- * Streams one backup: source -> sha256/size -> compress -> encrypt -> sha256/size -> storage,
+ * Streams one backup: source -> sha256/size -> compress -> encrypt -> sha256/size -> storage
+ * (one sha256/size stage when there is neither compression nor encryption),
  * then (optionally) reads it back and verifies, then writes the manifest LAST. Memory stays
  * bounded by the stream buffers and the upload's part size whatever the backup size.
  */
@@ -68,31 +69,36 @@ export async function writeBackup(
   const createdAt = now().toISOString();
   const compression = opts.compression ?? 'zstd';
   let encryption: BackupEncryption = { algorithm: 'none' };
-  const transforms: Transform[] = [];
-  const progress: BackupProgress = { rawBytes: 0, storedBytes: 0, phase: 'uploading' };
-  const raw = new Meter({
-    onBytes: (n) => {
-      progress.rawBytes = n;
-    },
-  });
-  transforms.push(raw, createCompressor(compression, opts.compressionLevel));
+  let encryptor: EncryptStream | undefined;
   if (opts.encryption) {
+    // Created first: it validates the key before storage is touched or a compressor allocated.
     const chunkSize = opts.encryption.chunkSize ?? DEFAULT_CHUNK_SIZE;
-    transforms.push(new EncryptStream(opts.encryption.key, chunkSize));
+    encryptor = new EncryptStream(opts.encryption.key, chunkSize);
     encryption = {
       algorithm: ENCRYPTION_ALGORITHM,
       keyId: opts.encryption.keyId ?? keyFingerprint(opts.encryption.key),
       chunkSize,
     };
   }
-  const stored = new Meter();
-  transforms.push(stored);
-  const key = dataKey(opts.id);
   if (await readManifest(storage, opts.id))
     throw new BackupError(
       'InvalidArgument',
       `backup ${opts.id} already exists in ${storage.url}; ids are never reused`,
     );
+  const progress: BackupProgress = { rawBytes: 0, storedBytes: 0, phase: 'uploading' };
+  const raw = new Meter({
+    onBytes: (n) => {
+      progress.rawBytes = n;
+    },
+  });
+  const transforms: Transform[] = [raw];
+  const compressor = createCompressor(compression, opts.compressionLevel);
+  if (compressor) transforms.push(compressor);
+  if (encryptor) transforms.push(encryptor);
+  // Without compression and encryption the stored bytes are the raw bytes: hash them once.
+  const stored = transforms.length > 1 ? new Meter() : raw;
+  if (stored !== raw) transforms.push(stored);
+  const key = dataKey(opts.id);
 
   const written = await pipeInto(
     input,

@@ -1,6 +1,14 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createSecretKey,
+  randomBytes,
+  type KeyObject,
+} from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { BackupError } from './errors.ts';
+import { STREAM_HIGH_WATER_MARK } from './flow.ts';
 
 /*
  * Chunked AES-256-GCM stream format ("opsmith-aes256gcm-chunked-v1"):
@@ -40,7 +48,10 @@ function aad(header: Buffer, seq: bigint, flags: number): Buffer {
   return b;
 }
 
-/** Collects incoming buffers and hands out exact-length slices without copying more than needed. */
+/**
+ * Collects incoming buffers and hands out exact-length slices: a view when one buffer holds the
+ * slice (no copy), a copy only when it spans buffers.
+ */
 class ByteQueue {
   private parts: Buffer[] = [];
   length = 0;
@@ -51,6 +62,13 @@ class ByteQueue {
     }
   }
   take(n: number): Buffer {
+    const first = this.parts[0];
+    if (first && first.length >= n) {
+      if (first.length === n) this.parts.shift();
+      else this.parts[0] = first.subarray(n);
+      this.length -= n;
+      return first.subarray(0, n);
+    }
     const out = Buffer.allocUnsafe(n);
     let off = 0;
     while (off < n) {
@@ -74,7 +92,7 @@ class ByteQueue {
 }
 
 export class EncryptStream extends Transform {
-  private readonly key: Buffer;
+  private readonly key: KeyObject;
   private readonly chunkSize: number;
   private readonly header: Buffer;
   private readonly pending = new ByteQueue();
@@ -82,14 +100,14 @@ export class EncryptStream extends Transform {
   private headerSent = false;
 
   constructor(key: Buffer, chunkSize = DEFAULT_CHUNK_SIZE) {
-    super();
+    super({ highWaterMark: STREAM_HIGH_WATER_MARK });
     checkKey(key);
     if (!Number.isInteger(chunkSize) || chunkSize < 1 || chunkSize > MAX_CHUNK)
       throw new BackupError(
         'InvalidArgument',
         `encryption chunk size ${chunkSize} is outside 1..${MAX_CHUNK}`,
       );
-    this.key = key;
+    this.key = createSecretKey(key); // once, not per frame
     this.chunkSize = chunkSize;
     this.header = Buffer.alloc(HEADER_LEN);
     MAGIC.copy(this.header, 0);
@@ -98,17 +116,21 @@ export class EncryptStream extends Transform {
     randomBytes(16).copy(this.header, 9);
   }
 
-  private frame(plain: Buffer, final: boolean): Buffer {
+  /** Pushes one frame as its parts: joining them would copy every ciphertext byte once more. */
+  private pushFrame(plain: Buffer, final: boolean): void {
     const flags = final ? 1 : 0;
     const nonce = randomBytes(12);
     const c = createCipheriv('aes-256-gcm', this.key, nonce);
     c.setAAD(aad(this.header, this.seq++, flags));
-    const ct = Buffer.concat([c.update(plain), c.final()]);
     const head = Buffer.alloc(FRAME_HEAD);
     head[0] = flags;
     nonce.copy(head, 1);
     head.writeUInt32BE(plain.length, 13);
-    return Buffer.concat([head, ct, c.getAuthTag()]);
+    this.push(head);
+    this.push(c.update(plain));
+    const rest = c.final(); // computes the tag; GCM has no buffered output
+    if (rest.length) this.push(rest);
+    this.push(c.getAuthTag());
   }
 
   private sendHeader(): void {
@@ -123,19 +145,19 @@ export class EncryptStream extends Transform {
     this.pending.push(chunk);
     // Keep at least one byte back: only flush() knows which frame is the final one.
     while (this.pending.length > this.chunkSize)
-      this.push(this.frame(this.pending.take(this.chunkSize), false));
+      this.pushFrame(this.pending.take(this.chunkSize), false);
     cb();
   }
 
   override _flush(cb: TransformCallback): void {
     this.sendHeader();
-    this.push(this.frame(this.pending.take(this.pending.length), true));
+    this.pushFrame(this.pending.take(this.pending.length), true);
     cb();
   }
 }
 
 export class DecryptStream extends Transform {
-  private readonly key: Buffer;
+  private readonly key: KeyObject;
   private readonly queue = new ByteQueue();
   private header: Buffer | undefined;
   private chunkSize = 0;
@@ -143,9 +165,9 @@ export class DecryptStream extends Transform {
   private finished = false;
 
   constructor(key: Buffer) {
-    super();
+    super({ highWaterMark: STREAM_HIGH_WATER_MARK });
     checkKey(key);
-    this.key = key;
+    this.key = createSecretKey(key); // once, not per frame
   }
 
   private fail(msg: string): BackupError {

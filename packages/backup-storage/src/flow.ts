@@ -2,6 +2,12 @@ import { pipeline } from 'node:stream/promises';
 import type { Readable, Transform, Writable } from 'node:stream';
 
 /**
+ * Buffer size of the transforms on the backup path. Sources and storage move data in chunks of up
+ * to a few MiB; Node's 16 KiB default would make every such chunk wait for a 'drain' round trip.
+ */
+export const STREAM_HIGH_WATER_MARK = 256 * 1024;
+
+/**
  * Runs source -> transforms into a consumer that reads the last transform (e.g. an upload),
  * and fails both sides as soon as either fails, so no error is lost and nothing keeps running.
  */

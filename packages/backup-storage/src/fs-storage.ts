@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { constants, type Dirent } from 'node:fs';
 import { access, mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
-import { Readable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { BackupError } from './errors.ts';
 import type { BackupStorage, ObjectInfo, WriteOptions } from './storage.ts';
 import { validateKey } from './storage.ts';
@@ -105,18 +106,18 @@ export class FileStorage implements BackupStorage {
     } catch (err) {
       throw this.mapError(err, 'writing', key);
     }
-    let size = 0;
     try {
-      const source =
-        typeof body === 'string' || Buffer.isBuffer(body)
-          ? Readable.from([Buffer.from(body)])
-          : body;
-      for await (const chunk of source) {
+      let size: number;
+      if (typeof body === 'string' || Buffer.isBuffer(body)) {
+        const buf = Buffer.from(body);
         opts.signal?.throwIfAborted();
-        const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
-        await fh.write(buf);
-        size += buf.length;
+        await writeFully(fh, [buf]);
+        size = buf.length;
         opts.onProgress?.(size);
+      } else {
+        const sink = new FileSink(fh, opts.onProgress);
+        await pipeline(body, sink, opts.signal ? { signal: opts.signal } : {});
+        size = sink.size;
       }
       opts.signal?.throwIfAborted();
       await fh.sync();
@@ -127,7 +128,8 @@ export class FileStorage implements BackupStorage {
     } catch (err) {
       await fh.close().catch(() => undefined);
       await rm(tmp, { force: true });
-      throw this.mapError(err, 'writing', key);
+      // An abort surfaces as pipeline's AbortError: report the abort's reason, as throwIfAborted does.
+      throw this.mapError(opts.signal?.aborted ? opts.signal.reason : err, 'writing', key);
     }
   }
 
@@ -173,6 +175,80 @@ export class FileStorage implements BackupStorage {
   async delete(key: string): Promise<void> {
     await rm(this.pathOf(key), { force: true });
   }
+}
+
+/**
+ * Bytes buffered before the file sink pushes back. While one writev is in flight the stages
+ * upstream (hashing, compression) keep producing into this buffer, and the next writev takes all
+ * of it in one system call.
+ */
+const FILE_SINK_HIGH_WATER_MARK = 4 * 1024 * 1024;
+
+/** Writes a stream into an open file with one writev per batch of buffered chunks. */
+class FileSink extends Writable {
+  size = 0;
+  private readonly fh: FileHandle;
+  private readonly onProgress: ((bytes: number) => void) | undefined;
+
+  constructor(fh: FileHandle, onProgress?: (bytes: number) => void) {
+    super({ highWaterMark: FILE_SINK_HIGH_WATER_MARK });
+    this.fh = fh;
+    this.onProgress = onProgress;
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    this.writeBuffers([chunk], cb);
+  }
+
+  override _writev(
+    chunks: { chunk: Buffer; encoding: BufferEncoding }[],
+    cb: (err?: Error | null) => void,
+  ): void {
+    this.writeBuffers(
+      chunks.map((c) => c.chunk),
+      cb,
+    );
+  }
+
+  private writeBuffers(buffers: Buffer[], cb: (err?: Error | null) => void): void {
+    writeFully(this.fh, buffers)
+      .then((n) => {
+        this.size += n;
+        this.onProgress?.(this.size); // a throwing callback fails the write, as any write error
+      })
+      .then(
+        () => cb(),
+        (err: unknown) => cb(err as Error),
+      );
+  }
+}
+
+/** writev until every byte is written (a regular file may take fewer bytes, e.g. near a full disk). */
+async function writeFully(fh: FileHandle, buffers: Buffer[]): Promise<number> {
+  const total = buffers.reduce((n, b) => n + b.length, 0);
+  let rest = buffers;
+  let done = 0;
+  while (done < total) {
+    const { bytesWritten } = await fh.writev(rest);
+    if (bytesWritten <= 0) throw new Error(`writev wrote ${bytesWritten} bytes`);
+    done += bytesWritten;
+    rest = skipBytes(rest, bytesWritten);
+  }
+  return total;
+}
+
+/** The buffers after dropping the first n bytes (views, no copies). */
+function skipBytes(buffers: Buffer[], n: number): Buffer[] {
+  const out: Buffer[] = [];
+  let skip = n;
+  for (const b of buffers) {
+    if (skip >= b.length) skip -= b.length;
+    else {
+      out.push(skip > 0 ? b.subarray(skip) : b);
+      skip = 0;
+    }
+  }
+  return out;
 }
 
 async function syncDir(dir: string): Promise<void> {

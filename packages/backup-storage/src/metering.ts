@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { BackupError } from './errors.ts';
+import { STREAM_HIGH_WATER_MARK } from './flow.ts';
 
 /** Counts bytes and computes sha256 while data flows through; optionally checks them at the end. */
 export class Meter extends Transform {
@@ -16,7 +17,7 @@ export class Meter extends Transform {
       onBytes?: (bytes: number) => void;
     } = {},
   ) {
-    super();
+    super({ highWaterMark: STREAM_HIGH_WATER_MARK });
     this.expected = opts.expect;
     this.onBytes = opts.onBytes;
   }

@@ -10,6 +10,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { Readable, Transform } from 'node:stream';
 import type { S3Credentials } from './credentials.ts';
 import { BackupError } from './errors.ts';
+import { STREAM_HIGH_WATER_MARK } from './flow.ts';
 import type { BackupStorage, ObjectInfo, WriteOptions } from './storage.ts';
 import { validateKey } from './storage.ts';
 
@@ -157,6 +158,7 @@ export class S3Storage implements BackupStorage {
         ? Buffer.from(body)
         : body.pipe(
             new Transform({
+              highWaterMark: STREAM_HIGH_WATER_MARK,
               transform(chunk: Buffer, _enc, cb) {
                 size += chunk.length;
                 opts.onProgress?.(size);

@@ -75,6 +75,7 @@ async function mutate(st: BackupStorage, k: string, change: (b: Buffer) => Buffe
 describe.each(['s3', 'file'] as const)('backups on %s', (kind) => {
   const combos: [Compression, boolean][] = [
     ['none', false],
+    ['none', true],
     ['gzip', false],
     ['zstd', false],
     ['gzip', true],

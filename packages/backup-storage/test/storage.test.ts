@@ -217,6 +217,22 @@ describe('file driver', () => {
     expect(await readdir(join(root, 'b1'))).toEqual([]);
   });
 
+  it('writes a stream of many small chunks exactly, reporting progress up to its size', async () => {
+    const st = new FileStorage(join(fsRoot, 'small-chunks'));
+    const size = 5 * 1024 * 1024 + 7; // odd-sized chunks, batched into few writev calls
+    const progress: number[] = [];
+    const { size: written } = await st.write('b1/data', generated(size, 5, 1000), {
+      onProgress: (n) => progress.push(n),
+    });
+    expect(written).toBe(size);
+    expect(progress.at(-1)).toBe(size);
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
+    expect(await sha256Of(await st.read('b1/data'))).toEqual(
+      await sha256Of(generated(size, 5, 1000)),
+    );
+    expect(await readdir(join(fsRoot, 'small-chunks', 'b1'))).toEqual(['data']);
+  });
+
   it('rejects keys that escape the root', async () => {
     const st = new FileStorage(join(fsRoot, 'keys'));
     await expect(st.write('../evil', 'x')).rejects.toThrow(/invalid object key/);

@@ -2,6 +2,7 @@
 // a StatefulSet: the operator must choose which member goes and when, and add each member to etcd
 // before its pod exists), a headless peer Service, a client Service and a PodDisruptionBudget.
 import { createHash } from 'node:crypto';
+import { OWNED_ETCD_FLAGS } from '@opsmith/crd-schemas';
 import { clusterImage, type EtcdCluster, type EtcdClusterSpec } from '../api/types.ts';
 import { quorum } from './decide.ts';
 import {
@@ -36,34 +37,9 @@ export const ANNOTATION_MEMBER_ID = 'etcd.opsmith.io/member-id';
 
 /**
  * Flags the operator sets itself; users may not pass them in spec.extraArgs (a CEL rule rejects
- * them at admission, validateExtraArgs at run time).
+ * them at admission, validateExtraArgs at run time). The one list lives beside that CEL rule.
  */
-export const OWNED_FLAGS = [
-  'name',
-  'data-dir',
-  'wal-dir',
-  'listen-client-urls',
-  'advertise-client-urls',
-  'listen-peer-urls',
-  'initial-advertise-peer-urls',
-  'initial-cluster',
-  'initial-cluster-state',
-  'initial-cluster-token',
-  'listen-metrics-urls',
-  'discovery',
-  'discovery-srv',
-  'force-new-cluster',
-  'cert-file',
-  'key-file',
-  'trusted-ca-file',
-  'client-cert-auth',
-  'auto-tls',
-  'peer-cert-file',
-  'peer-key-file',
-  'peer-trusted-ca-file',
-  'peer-client-cert-auth',
-  'peer-auto-tls',
-] as const;
+export const OWNED_FLAGS = OWNED_ETCD_FLAGS;
 
 export type K8sObject = Record<string, unknown> & {
   apiVersion: string;

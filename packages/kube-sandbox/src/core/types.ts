@@ -46,6 +46,28 @@ export interface ObjectMeta {
   [key: string]: unknown;
 }
 
+/**
+ * The fields of ObjectMeta the server knows (selfLink included); any other metadata field is
+ * unknown and dropped, for built-in kinds and custom resources alike.
+ */
+export const OBJECT_META_FIELDS: ReadonlySet<string> = new Set([
+  'name',
+  'generateName',
+  'namespace',
+  'selfLink',
+  'uid',
+  'resourceVersion',
+  'generation',
+  'creationTimestamp',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+  'labels',
+  'annotations',
+  'ownerReferences',
+  'finalizers',
+  'managedFields',
+]);
+
 /** A printer column, as in a CRD's additionalPrinterColumns; also used for built-in kinds. */
 export interface PrinterColumn {
   name: string;

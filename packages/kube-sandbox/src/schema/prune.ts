@@ -2,6 +2,7 @@
 // structural/pruning does: unknown fields are dropped (and reported) unless
 // x-kubernetes-preserve-unknown-fields is set; apiVersion/kind/metadata of the root and of
 // embedded resources are always known.
+import { OBJECT_META_FIELDS } from '../core/types.ts';
 import { isObject } from './json.ts';
 import type { JsonObject } from './json.ts';
 import type { SchemaNode } from './node.ts';
@@ -53,24 +54,6 @@ function pruneObject(
     }
   }
 }
-
-const OBJECT_META_FIELDS = new Set([
-  'name',
-  'generateName',
-  'namespace',
-  'selfLink',
-  'uid',
-  'resourceVersion',
-  'generation',
-  'creationTimestamp',
-  'deletionTimestamp',
-  'deletionGracePeriodSeconds',
-  'labels',
-  'annotations',
-  'ownerReferences',
-  'finalizers',
-  'managedFields',
-]);
 
 function pruneObjectMeta(meta: unknown, path: string, unknown: string[]): void {
   if (!isObject(meta)) return;

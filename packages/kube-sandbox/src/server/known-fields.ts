@@ -1,26 +1,8 @@
 // Unknown-field handling for built-in kinds at the levels the sandbox knows exactly: the top level
 // of each kind and ObjectMeta. The real server drops unknown fields while decoding into Go structs
 // (and reports them under fieldValidation Warn/Strict); deeper levels are not checked here.
-import type { KubeObject } from '../core/types.ts';
+import { OBJECT_META_FIELDS, type KubeObject } from '../core/types.ts';
 import { isPlainObject } from './util.ts';
-
-const OBJECT_META = new Set([
-  'name',
-  'generateName',
-  'namespace',
-  'selfLink',
-  'uid',
-  'resourceVersion',
-  'generation',
-  'creationTimestamp',
-  'deletionTimestamp',
-  'deletionGracePeriodSeconds',
-  'labels',
-  'annotations',
-  'ownerReferences',
-  'finalizers',
-  'managedFields',
-]);
 
 const SPEC_STATUS = ['spec', 'status'];
 
@@ -122,7 +104,7 @@ export function pruneUnknownBuiltinFields(group: string, obj: KubeObject): strin
   if (isPlainObject(obj.metadata)) {
     const meta = obj.metadata as Record<string, unknown>;
     for (const key of Object.keys(meta)) {
-      if (OBJECT_META.has(key)) continue;
+      if (OBJECT_META_FIELDS.has(key)) continue;
       unknown.push(`metadata.${key}`);
       delete meta[key];
     }

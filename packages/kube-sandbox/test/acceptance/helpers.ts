@@ -15,6 +15,9 @@ import {
 } from '../../src/controllers/index.ts';
 import { prepareNode, type NodeHandle, type NodeOptions } from '../../src/node/index.ts';
 import { startSandbox, type Sandbox } from '../../src/sandbox.ts';
+import { pod, readLogs, waitFor } from '../support/pods.ts';
+
+export { pod, readLogs, waitFor };
 
 export const GVR = {
   pods: { group: '', version: 'v1', resource: 'pods' },
@@ -102,33 +105,6 @@ export async function startFullSandbox(opts: FullSandboxOptions = {}): Promise<F
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
-}
-
-/** Polls until fn returns a truthy value; fails naming `what` and the last value seen. */
-export async function waitFor<T>(
-  what: string,
-  fn: () => Promise<T | undefined | false | null> | T | undefined | false | null,
-  timeoutMs = 30_000,
-  intervalMs = 150,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-      last = v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      const shown = last instanceof Error ? last.message : JSON.stringify(last);
-      throw new Error(
-        `timed out after ${String(timeoutMs)} ms waiting for ${what}; last: ${shown}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
 }
 
 export interface CommandResult {
@@ -225,21 +201,6 @@ export async function listPods(
   return (await client.list(GVR.pods, { namespace: ns, labelSelector })).items;
 }
 
-/** A bare pod with a short grace period and no token mount unless the spec says otherwise. */
-export function pod(
-  name: string,
-  spec: Record<string, unknown>,
-  labels: Record<string, string> = {},
-  ns = 'default',
-): KubeObject {
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name, namespace: ns, labels },
-    spec: { automountServiceAccountToken: false, terminationGracePeriodSeconds: 2, ...spec },
-  };
-}
-
 /** A long-running busybox-style pod to exec commands in (like a debug pod). */
 export function toolboxPod(name: string, ns = 'default'): KubeObject {
   return pod(
@@ -248,18 +209,6 @@ export function toolboxPod(name: string, ns = 'default'): KubeObject {
     {},
     ns,
   );
-}
-
-export async function readLogs(
-  node: NodeHandle,
-  ns: string,
-  name: string,
-  opts: { container?: string; previous?: boolean } = {},
-): Promise<string> {
-  const stream = await node.podLogs(ns, name, opts);
-  let out = '';
-  for await (const chunk of stream) out += String(chunk);
-  return out;
 }
 
 /** Host-visible facts used by the leftover checks. */

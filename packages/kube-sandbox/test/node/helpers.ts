@@ -3,9 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SandboxClient } from '../../src/core/contracts.ts';
-import type { KubeObject } from '../../src/core/types.ts';
 import { prepareNode, type NodeHandle, type NodeOptions } from '../../src/node/index.ts';
 import { startSandbox, type Sandbox } from '../../src/sandbox.ts';
+import { pod, readLogs, waitFor } from '../support/pods.ts';
+
+export { pod, readLogs, waitFor };
 
 export const PODS = { group: '', version: 'v1', resource: 'pods' };
 export const SERVICES = { group: '', version: 'v1', resource: 'services' };
@@ -22,6 +24,38 @@ export interface NodeFixture {
   client: SandboxClient;
   dataDir: string;
   stop(): Promise<void>;
+}
+
+/** Creates a Retain hostPath PV at `dir` (1Gi, RWO) and a claim pre-bound to it by volumeName. */
+export async function createHostPathClaim(
+  fx: NodeFixture,
+  pvName: string,
+  claimName: string,
+  dir: string,
+  claimSpec: Record<string, unknown> = {},
+): Promise<void> {
+  await fx.client.create(PVS, {
+    apiVersion: 'v1',
+    kind: 'PersistentVolume',
+    metadata: { name: pvName },
+    spec: {
+      capacity: { storage: '1Gi' },
+      accessModes: ['ReadWriteOnce'],
+      hostPath: { path: dir },
+      persistentVolumeReclaimPolicy: 'Retain',
+    },
+  });
+  await fx.client.create(PVCS, {
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: { name: claimName, namespace: 'default' },
+    spec: {
+      accessModes: ['ReadWriteOnce'],
+      resources: { requests: { storage: '1Gi' } },
+      volumeName: pvName,
+      ...claimSpec,
+    },
+  });
 }
 
 export async function startNodeSandbox(
@@ -59,28 +93,6 @@ export async function startNodeSandbox(
   };
 }
 
-/** Polls until fn returns a truthy value; fails with the last value after `timeoutMs`. */
-export async function waitFor<T>(
-  what: string,
-  fn: () => Promise<T | undefined | false | null> | T | undefined | false | null,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-      last = v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}; last: ${String(last)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 interface StateView {
   waiting?: { reason?: string; message?: string };
   running?: { startedAt?: string };
@@ -111,20 +123,6 @@ export async function podStatus(client: SandboxClient, ns: string, name: string)
 
 export function isReady(s: Status): boolean {
   return s.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
-}
-
-export function pod(
-  name: string,
-  spec: Record<string, unknown>,
-  labels: Record<string, string> = {},
-  ns = 'default',
-): KubeObject {
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name, namespace: ns, labels },
-    spec: { automountServiceAccountToken: false, terminationGracePeriodSeconds: 2, ...spec },
-  };
 }
 
 /** Waits for a pod to reach Succeeded or Failed; on timeout the error carries its status, logs and events. */
@@ -165,16 +163,4 @@ async function podCondition(
       `${(err as Error).message}\nstatus: ${JSON.stringify(status)}\nlogs: ${logs}\nevents: ${events.join('; ')}`,
     );
   }
-}
-
-export async function readLogs(
-  node: NodeHandle,
-  ns: string,
-  name: string,
-  opts: { container?: string; previous?: boolean } = {},
-): Promise<string> {
-  const stream = await node.podLogs(ns, name, opts);
-  let out = '';
-  for await (const chunk of stream) out += String(chunk);
-  return out;
 }

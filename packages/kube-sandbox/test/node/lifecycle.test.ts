@@ -17,12 +17,12 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanupLeftovers } from '../../src/node/index.ts';
 import {
+  createHostPathClaim,
   isReady,
   pod,
   PODS,
   podStatus,
   PVCS,
-  PVS,
   readLogs,
   startNodeSandbox,
   waitFor,
@@ -147,27 +147,7 @@ describe('node: lifecycle, chaos and cleanup', () => {
     const dir = join(fx.dataDir, 'pv-data');
     mkdirSync(dir);
     writeFileSync(join(dir, 'seed'), 'data');
-    await fx.client.create(PVS, {
-      apiVersion: 'v1',
-      kind: 'PersistentVolume',
-      metadata: { name: 'pv-test' },
-      spec: {
-        capacity: { storage: '1Gi' },
-        accessModes: ['ReadWriteOnce'],
-        hostPath: { path: dir },
-        persistentVolumeReclaimPolicy: 'Retain',
-      },
-    });
-    await fx.client.create(PVCS, {
-      apiVersion: 'v1',
-      kind: 'PersistentVolumeClaim',
-      metadata: { name: 'claim', namespace: 'default' },
-      spec: {
-        accessModes: ['ReadWriteOnce'],
-        resources: { requests: { storage: '1Gi' } },
-        volumeName: 'pv-test',
-      },
-    });
+    await createHostPathClaim(fx, 'pv-test', 'claim', dir);
     await fx.client.patch(
       PVCS,
       'default',

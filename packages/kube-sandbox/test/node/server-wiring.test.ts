@@ -6,13 +6,12 @@ import { request } from 'node:https';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  createHostPathClaim,
   isReady,
   pod,
   podReady,
   podStatus,
   PODS,
-  PVCS,
-  PVS,
   startNodeSandbox,
   waitFor,
   type NodeFixture,
@@ -189,28 +188,7 @@ describe('chaos API over HTTPS', () => {
     const dir = join(fx.dataDir, 'wipe-me');
     mkdirSync(join(dir, 'sub'), { recursive: true });
     writeFileSync(join(dir, 'sub', 'data'), 'x');
-    await fx.client.create(PVS, {
-      apiVersion: 'v1',
-      kind: 'PersistentVolume',
-      metadata: { name: 'wipe-pv' },
-      spec: {
-        capacity: { storage: '1Gi' },
-        accessModes: ['ReadWriteOnce'],
-        hostPath: { path: dir },
-        persistentVolumeReclaimPolicy: 'Retain',
-      },
-    });
-    await fx.client.create(PVCS, {
-      apiVersion: 'v1',
-      kind: 'PersistentVolumeClaim',
-      metadata: { name: 'wipe-claim', namespace: 'default' },
-      spec: {
-        accessModes: ['ReadWriteOnce'],
-        resources: { requests: { storage: '1Gi' } },
-        volumeName: 'wipe-pv',
-        storageClassName: '',
-      },
-    });
+    await createHostPathClaim(fx, 'wipe-pv', 'wipe-claim', dir, { storageClassName: '' });
     expect((await post('/sandbox/chaos/wipe-pvc', { claim: 'wipe-claim' })).status).toBe(200);
     expect(existsSync(dir)).toBe(true);
     expect(existsSync(join(dir, 'sub'))).toBe(false);

@@ -3,7 +3,7 @@ import * as k from '../../dsl.ts';
 import { defineCustomResource } from '../../resource.ts';
 import { ETCD_GROUP, VERSION_PATTERN, secretRef } from './common.ts';
 
-/** Flags the operator sets itself (apps/etcd-operator/src/cluster/pods.ts OWNED_FLAGS). */
+/** Flags the operator sets itself; apps/etcd-operator/src/cluster/pods.ts uses this list. */
 export const OWNED_ETCD_FLAGS = [
   'name',
   'data-dir',
