@@ -208,19 +208,7 @@ describe('EtcdClient on a 3-member cluster', () => {
 
       const restored = new LocalEtcdCluster();
       try {
-        const m = await restored.planMember('r0');
-        const r = restored.etcdctl([
-          'snapshot',
-          'restore',
-          file,
-          `--name=${m.name}`,
-          `--data-dir=${m.dataDir}`,
-          `--initial-cluster=${m.name}=${m.peerURL}`,
-          `--initial-advertise-peer-urls=${m.peerURL}`,
-          `--initial-cluster-token=${restored.token}`,
-        ]);
-        expect(r.status, r.stderr).toBe(0);
-        restored.start(m, `${m.name}=${m.peerURL}`, 'new');
+        const m = await restored.startFromSnapshot(file);
         const rc = new EtcdClient({ endpoints: [m.clientURL], timeoutMs: 3000 });
         try {
           const value = await eventually('the restored key', () => rc.get('snap-key'));
@@ -285,19 +273,7 @@ describe('backup through backup-storage and observation', () => {
     await fetchBackupToFile(storage, 'demo-backup-1', file);
     const restored = new LocalEtcdCluster();
     try {
-      const m = await restored.planMember('r0');
-      const r = restored.etcdctl([
-        'snapshot',
-        'restore',
-        file,
-        `--name=${m.name}`,
-        `--data-dir=${m.dataDir}`,
-        `--initial-cluster=${m.name}=${m.peerURL}`,
-        `--initial-advertise-peer-urls=${m.peerURL}`,
-        `--initial-cluster-token=${restored.token}`,
-      ]);
-      expect(r.status, r.stderr).toBe(0);
-      restored.start(m, `${m.name}=${m.peerURL}`, 'new');
+      const m = await restored.startFromSnapshot(file);
       const rc = new EtcdClient({ endpoints: [m.clientURL], timeoutMs: 3000 });
       try {
         expect(await eventually('restored data', () => rc.get('bk/49'))).toBe('value-49');

@@ -172,6 +172,27 @@ export class LocalEtcdCluster {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
+  /**
+   * Seeds a one-member cluster from a snapshot file with `etcdctl snapshot restore` (what the
+   * operator's restore init container does) and starts it; fails with etcdctl's stderr.
+   */
+  async startFromSnapshot(file: string, name = 'r0'): Promise<LocalMember> {
+    const m = await this.planMember(name);
+    const r = this.etcdctl([
+      'snapshot',
+      'restore',
+      file,
+      `--name=${m.name}`,
+      `--data-dir=${m.dataDir}`,
+      `--initial-cluster=${m.name}=${m.peerURL}`,
+      `--initial-advertise-peer-urls=${m.peerURL}`,
+      `--initial-cluster-token=${this.token}`,
+    ]);
+    if (r.status !== 0) throw new Error(`etcdctl snapshot restore failed: ${r.stderr}`);
+    this.start(m, `${m.name}=${m.peerURL}`, 'new');
+    return m;
+  }
+
   /** Runs etcdctl synchronously (short commands only). */
   etcdctl(
     args: string[],

@@ -1,17 +1,17 @@
 // DaemonSet controller: a pod on every node (the sandbox has one), bound directly to it.
 import { GVR } from '../gvr.ts';
 import {
-  deleteIfExists,
+  createOwnedPod,
+  deleteOwnedPod,
   enqueueControllerOf,
   newQueue,
-  reportingFailedCreate,
   recorder,
   writeStatus,
   type Controller,
   type ControllerContext,
 } from '../runtime/context.ts';
 import { objectKey, splitKey } from '../runtime/informer.ts';
-import { isControlledBy, name } from '../util/objects.ts';
+import { isControlledBy } from '../util/objects.ts';
 import { decideDaemonSet } from './decide.ts';
 
 export function daemonSetController(ctx: ControllerContext): Controller {
@@ -37,21 +37,10 @@ export function daemonSetController(ctx: ControllerContext): Controller {
     const owned = pods.list(ns).filter((p) => isControlledBy(p, ds));
     const plan = decideDaemonSet(ds, nodes.list(), owned, ctx.clock.now());
     const waits: Promise<boolean>[] = [];
-    for (const pod of plan.createPods) {
-      const created = await reportingFailedCreate(
-        events,
-        ds,
-        (e) => `Error creating: ${e}`,
-        () => ctx.client.create(GVR.pods, pod),
-      );
-      waits.push(pods.waitForWrite(created));
-      events.record(ds, 'Normal', 'SuccessfulCreate', `Created pod: ${name(created)}`);
-    }
-    for (const pod of plan.deletePods) {
-      await deleteIfExists(ctx.client, GVR.pods, pod);
-      waits.push(pods.waitForDeletion(pod));
-      events.record(ds, 'Normal', 'SuccessfulDelete', `Deleted pod: ${name(pod)}`);
-    }
+    for (const pod of plan.createPods)
+      waits.push((await createOwnedPod(ctx, events, ds, pods, pod)).synced);
+    for (const pod of plan.deletePods)
+      waits.push((await deleteOwnedPod(ctx, events, ds, pods, pod)).synced);
     await Promise.all(waits);
     await writeStatus(ctx.client, GVR.daemonSets, ds, plan.status);
   }

@@ -1,18 +1,18 @@
 // Job controller: runs pods to completion and reports status; deletes finished jobs after their TTL.
-import type { KubeObject } from '../../core/types.ts';
 import { GVR } from '../gvr.ts';
 import {
   deleteIfExists,
   enqueueControllerOf,
   newQueue,
-  reportingFailedCreate,
+  createOwnedPod,
+  deleteOwnedPod,
   recorder,
   writeStatus,
   type Controller,
   type ControllerContext,
 } from '../runtime/context.ts';
 import { objectKey, splitKey } from '../runtime/informer.ts';
-import { findCondition, isControlledBy, name } from '../util/objects.ts';
+import { findCondition, isControlledBy } from '../util/objects.ts';
 import { inBatches } from '../util/pods.ts';
 import { decideJob, isJobFinished, jobPod } from './decide.ts';
 
@@ -50,22 +50,11 @@ export function jobController(ctx: ControllerContext, opts: JobControllerOptions
       const indexes: (number | undefined)[] =
         plan.createIndexes ?? Array.from({ length: plan.create });
       await inBatches(indexes, 50, async (index) => {
-        const pod = jobPod(job, index);
-        const created: KubeObject = await reportingFailedCreate(
-          events,
-          job,
-          (e) => `Error creating: ${e}`,
-          () => ctx.client.create(GVR.pods, pod),
-        );
-        waits.push(pods.waitForWrite(created));
-        events.record(job, 'Normal', 'SuccessfulCreate', `Created pod: ${name(created)}`);
+        waits.push((await createOwnedPod(ctx, events, job, pods, jobPod(job, index))).synced);
       });
     }
-    for (const pod of plan.deletePods) {
-      await deleteIfExists(ctx.client, GVR.pods, pod);
-      waits.push(pods.waitForDeletion(pod));
-      events.record(job, 'Normal', 'SuccessfulDelete', `Deleted pod: ${name(pod)}`);
-    }
+    for (const pod of plan.deletePods)
+      waits.push((await deleteOwnedPod(ctx, events, job, pods, pod)).synced);
     await Promise.all(waits);
     const written = await writeStatus(ctx.client, GVR.jobs, job, plan.status);
     const finished = written && !isJobFinished(job) ? isJobFinished(written) : undefined;

@@ -5,7 +5,7 @@ import type { GroupVersionResource, KubeObject } from '../../core/types.ts';
 import { controllerRef, deepEqual, namespace } from '../util/objects.ts';
 import type { Clock } from './clock.ts';
 import { eventRecorder, type EventRecorder } from './events.ts';
-import type { InformerFactory, InformerHandler } from './informer.ts';
+import type { Informer, InformerFactory, InformerHandler } from './informer.ts';
 import type { ControllerLogger } from './log.ts';
 import { WorkQueue, type ReconcileFn } from './queue.ts';
 
@@ -142,4 +142,42 @@ export async function reportingFailedCreate<T>(
     );
     throw err;
   }
+}
+
+const podName = (p: KubeObject): string => p.metadata?.name ?? '';
+
+/**
+ * Creates a pod for `owner` with the events the real controllers record (SuccessfulCreate, or
+ * FailedCreate and rethrow). Returns a promise that settles once the pod cache has seen the pod, so
+ * the caller does not reconcile again on a cache that lags its own writes. (Wrapped in an object:
+ * an async function cannot return a bare promise without it being awaited too.)
+ */
+export async function createOwnedPod(
+  ctx: ControllerContext,
+  events: EventRecorder,
+  owner: KubeObject,
+  pods: Informer,
+  pod: KubeObject,
+): Promise<{ synced: Promise<boolean> }> {
+  const created = await reportingFailedCreate(
+    events,
+    owner,
+    (e) => `Error creating: ${e}`,
+    () => ctx.client.create({ group: '', version: 'v1', resource: 'pods' }, pod),
+  );
+  events.record(owner, 'Normal', 'SuccessfulCreate', `Created pod: ${podName(created)}`);
+  return { synced: pods.waitForWrite(created) };
+}
+
+/** Deletes an owned pod (already gone is fine), records SuccessfulDelete; returns the cache wait. */
+export async function deleteOwnedPod(
+  ctx: ControllerContext,
+  events: EventRecorder,
+  owner: KubeObject,
+  pods: Informer,
+  pod: KubeObject,
+): Promise<{ synced: Promise<boolean> }> {
+  await deleteIfExists(ctx.client, { group: '', version: 'v1', resource: 'pods' }, pod);
+  events.record(owner, 'Normal', 'SuccessfulDelete', `Deleted pod: ${podName(pod)}`);
+  return { synced: pods.waitForDeletion(pod) };
 }
