@@ -12,12 +12,26 @@ const check = process.argv.includes('--check');
 const generators = [
   // CRD YAML and API reference of every bundle in @opsmith/crd-schemas, plus the example's.
   ['packages/crd-schemas/scripts/generate-crds.ts', 'examples/configmap-replicator/src/crd.ts'],
+  // The charts' values tables (install guide, chart READMEs), from values.schema.json and values.yaml.
+  [
+    'tools/values-table/src/cli.ts',
+    'docs/install.md',
+    'charts/etcd-operator/README.md',
+    'charts/opsmith/README.md',
+  ],
 ];
+// Generators whose write mode needs a flag of its own (the others write unless given --check).
+const writeFlag = { 'tools/values-table/src/cli.ts': '--write' };
 let stale = 0;
 for (const [entry, ...args] of generators) {
   const r = spawnSync(
     process.execPath,
-    ['--conditions=@opsmith/source', join(root, entry), ...(check ? ['--check'] : []), ...args],
+    [
+      '--conditions=@opsmith/source',
+      join(root, entry),
+      ...(check ? ['--check'] : writeFlag[entry] ? [writeFlag[entry]] : []),
+      ...args,
+    ],
     { cwd: root, stdio: 'inherit' },
   );
   if (r.status !== 0) stale++;

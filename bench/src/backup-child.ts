@@ -1,5 +1,6 @@
-// One measured copy in a fresh process (so its RSS is its own): either a backup through
-// backup-storage or the plain copy of the same bytes to the same target. Prints one JSON line.
+// One measured copy in a fresh process (so its RSS is its own): a backup through backup-storage,
+// the plain copy of the same bytes to the same target, or the storage driver's write() alone.
+// Prints one JSON line.
 // usage: node --conditions=@opsmith/source backup-child.ts '<RunConfig JSON>'
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -25,7 +26,8 @@ export type Target =
 
 export interface RunConfig {
   target: Target;
-  mode: 'plain' | 'backup';
+  /** backup: writeBackup; plain: the plain copy; driver: the storage driver's write() alone. */
+  mode: 'plain' | 'backup' | 'driver';
   compression: Compression;
   encrypt: boolean;
   bytes: number;
@@ -75,6 +77,12 @@ async function copyOnce(cfg: RunConfig, bytes: number, name: string): Promise<()
       await storage.delete(dataKey(name));
       await storage.delete(manifestKey(name));
     };
+  }
+  if (cfg.mode === 'driver') {
+    // The same driver without the backup layer (no hashing, metering or manifest).
+    const storage = storageFor(cfg.target);
+    await storage.write(dataKey(name), data);
+    return () => storage.delete(dataKey(name));
   }
   const t = cfg.target;
   if (t.kind === 'file') {

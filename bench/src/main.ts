@@ -9,6 +9,7 @@ const registry: Record<string, () => Promise<Benchmark>> = {
   'sandbox-pods': async () => (await import('./sandbox-pods.ts')).benchmark,
   runtime: async () => (await import('./runtime.ts')).benchmark,
   backup: async () => (await import('./backup.ts')).benchmark,
+  etcd: async () => (await import('./etcd.ts')).benchmark,
 };
 
 const args = process.argv.slice(2);

@@ -50,7 +50,26 @@ export * from './tls/pki.ts';
 export * from './tls/certs.ts';
 export * from './tls/rotation.ts';
 export { pickSnapshotMember } from './backup/source.ts';
-export { takeBackup, type TakeBackupOptions, type TakenBackup } from './backup/take.ts';
+export {
+  openClusterSnapshot,
+  takeBackup,
+  type TakeBackupOptions,
+  type TakenBackup,
+} from './backup/take.ts';
+export * from './backup/types.ts';
+export * from './backup/plan.ts';
+export { BackupRuntime, redisConnection, type BackupRuntimeOptions } from './backup/runtime.ts';
+export {
+  addEtcdBackupController,
+  BackupReconciler,
+  BACKUP_FINALIZER,
+  type EtcdBackupControllerOptions,
+} from './backup/controller.ts';
+export * from './restore/seed.ts';
+export { planRestore, LABEL_RESTORED_BY, type RestoreAction } from './restore/plan.ts';
+export { resolveBackup, backupIdOf } from './restore/resolve.ts';
+export { addEtcdRestoreController, RestoreReconciler } from './restore/controller.ts';
+export { findClusterBackups, rankCandidates, recoverFromBackup } from './cluster/recover.ts';
 export { Failpoints, FAILPOINTS, parseFailpoints, type Failpoint } from './failpoints.ts';
 export {
   act,
@@ -74,9 +93,23 @@ export {
   type EtcdClusterControllerOptions,
 } from './cluster/controller.ts';
 export {
+  ANNOTATION_ROTATE,
   ensureTls,
   caSecretName,
   operatorClientSecretName,
+  operatorIssued,
+  rotateCertificates,
+  servedFingerprintProbe,
+  type RotationOutcome,
   type TlsState,
 } from './cluster/tls-secrets.ts';
+export { servingCertificateFingerprint, type ProbeTls } from './tls/probe.ts';
+export {
+  EtcdOperatorMetrics,
+  operatorMetricsFor,
+  type BackupResult,
+  type ClusterSample,
+  type OperatorMetricsSink,
+} from './metrics.ts';
+export * from './monitoring/service-monitor.ts';
 export { parseOptions, startOperator, HELP, type OperatorOptions } from './main.ts';

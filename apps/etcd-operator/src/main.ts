@@ -12,6 +12,11 @@ import {
 } from '@opsmith/k8s-runtime';
 import { addEtcdClusterController } from './cluster/controller.ts';
 import { Failpoints, parseFailpoints } from './failpoints.ts';
+import { addEtcdBackupController, backupNotifier } from './backup/controller.ts';
+import { BackupRuntime } from './backup/runtime.ts';
+import { runBackupAgentCommand } from './restore/agent.ts';
+import { addEtcdRestoreController } from './restore/controller.ts';
+import { agentImage } from './restore/seed.ts';
 
 export interface OperatorOptions {
   namespaces: NamespaceScope;
@@ -30,6 +35,7 @@ export interface OperatorOptions {
 export const HELP = `etcd-operator: creates, scales, heals, upgrades and secures etcd clusters (EtcdCluster).
 
 Usage: etcd-operator [flags]
+       etcd-operator backup-agent [--unless-exists PATH] fetch|verify|list ...   (restore init containers)
 
 Flags (each also read from the environment variable shown; a flag wins):
   --namespaces LIST            comma-separated namespaces to watch; empty = all   (WATCH_NAMESPACES)
@@ -44,6 +50,25 @@ Flags (each also read from the environment variable shown; a flag wins):
   --max-concurrent-reconciles N  clusters reconciled in parallel (default 2)      (MAX_CONCURRENT_RECONCILES)
   --failpoints LIST            test-only: kill the process at step boundaries     (OPSMITH_FAILPOINTS)
   -h, --help                   this text
+
+Environment only:
+  OPERATOR_IMAGE               this operator's image, run as the backup agent by restore init containers
+                               (default ghcr.io/opsmith/etcd-operator:latest)
+
+HTTP endpoints (metrics port; /healthz and /readyz also on the health port):
+  /metrics   Prometheus text: controller_runtime_*, workqueue_*, leader_election_master_status,
+             process metrics, and per cluster (labels namespace, cluster):
+               etcd_operator_cluster_members, etcd_operator_cluster_desired_members,
+               etcd_operator_cluster_ready_members, etcd_operator_cluster_available,
+               etcd_operator_leader_changes_total, etcd_operator_reconciles_total{action},
+               etcd_operator_certificate_rotations_total, etcd_operator_backups_total{result},
+               etcd_operator_last_backup_size_bytes, etcd_operator_last_backup_timestamp_seconds
+  /healthz   200 while the process runs
+  /readyz    200 once caches are synced and leadership is known
+
+EtcdCluster annotations:
+  etcd.opsmith.io/rotate-certificates: <any new value>   renew every operator-issued member
+             certificate now, one member at a time (expiring ones are renewed without it)
 `;
 
 function bool(v: string | undefined, fallback: boolean, name: string): boolean {
@@ -146,7 +171,20 @@ export async function startOperator(
     maxConcurrentReconciles: o.maxConcurrentReconciles,
     clusterDomain: o.clusterDomain,
   });
-  if (o.redisUrl) logger.info({ redisUrl: o.redisUrl }, 'backup queue configured');
+  // Backups run through the BullMQ queue with the worker embedded here; without --redis-url the
+  // EtcdBackup controller reports QueueUnavailable and everything else works as usual.
+  const backups: { controller?: ReturnType<typeof addEtcdBackupController>['controller'] } = {};
+  const backupRuntime = o.redisUrl
+    ? new BackupRuntime({
+        kube: manager.client,
+        redisUrl: o.redisUrl,
+        ...(o.clusterDomain ? { clusterDomain: o.clusterDomain } : {}),
+        onJobFinished: backupNotifier(() => backups.controller),
+      })
+    : undefined;
+  backups.controller = addEtcdBackupController(manager, { runtime: backupRuntime }).controller;
+  addEtcdRestoreController(manager, { agentImage: agentImage() });
+  if (o.redisUrl) logger.info({ redis: new URL(o.redisUrl).host }, 'backup queue configured');
   await manager.start();
   let healthServer: Server | undefined;
   if (o.healthPort !== o.metricsPort) {
@@ -168,11 +206,20 @@ export async function startOperator(
         healthServer ? healthServer.close(() => resolve()) : resolve(),
       );
       await manager.stop();
+      await backupRuntime?.close();
     },
   };
 }
 
 export async function main(argv = process.argv.slice(2), env = process.env): Promise<number> {
+  if (argv[0] === 'backup-agent') {
+    // Restore init containers run the operator image as the backup agent (src/restore/seed.ts).
+    return await runBackupAgentCommand(argv.slice(1), {
+      env,
+      stdout: process.stdout,
+      stderr: process.stderr,
+    });
+  }
   let options: OperatorOptions | 'help';
   try {
     options = parseOptions(argv, env);

@@ -142,8 +142,20 @@ describe('EtcdCluster controller', () => {
       await kube.create(cluster('alpha', { size: 3 }));
       const c = await waitReady('alpha', 3);
 
-      // Seed first with state new, then every other member joined an existing cluster.
-      expect(kubelet.started.map((s) => s.state)).toEqual(['new', 'existing', 'existing']);
+      // Seed first with state new, then every other member joined an existing cluster; at size
+      // the seed is restarted once with "existing" flags (a wiped seed must never re-bootstrap).
+      expect(kubelet.started.map((s) => s.state)).toEqual([
+        'new',
+        'existing',
+        'existing',
+        'existing',
+      ]);
+      expect(kubelet.started.map((s) => s.name)).toEqual([
+        'alpha-0',
+        'alpha-1',
+        'alpha-2',
+        'alpha-0',
+      ]);
       expect(kubelet.violations).toEqual([]);
       expect(c.status?.members?.filter((m) => m.isLeader)).toHaveLength(1);
       expect(c.status?.members?.every((m) => m.healthy && !m.isLearner)).toBe(true);
@@ -242,7 +254,7 @@ describe('EtcdCluster controller', () => {
       expect(kubelet.violations).toEqual([]);
       // No orphan members, no duplicate pods: exactly the three ordinals, each once.
       expect(c.status?.members?.map((m) => m.name).sort()).toEqual(['beta-0', 'beta-1', 'beta-2']);
-      expect(kubelet.started.map((s) => s.name)).toEqual(['beta-0', 'beta-1', 'beta-2']);
+      expect(kubelet.started.map((s) => s.name)).toEqual(['beta-0', 'beta-1', 'beta-2', 'beta-0']);
       const etcd = new EtcdClient({ endpoints: kubelet.endpoints(['beta-0']) });
       try {
         const members = await etcd.listMembers();

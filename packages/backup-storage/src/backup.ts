@@ -57,9 +57,9 @@ export interface WriteBackupOptions {
 /**
  * Streams one backup: source -> sha256/size -> compress -> encrypt -> sha256/size -> storage
  * (one sha256/size stage when there is neither compression nor encryption; for a FileStorage the
- * raw sha256 runs on a worker thread for streams over a few MiB, overlapping the file write),
- * then (optionally) reads it back and verifies, then writes the manifest LAST. Memory stays
- * bounded by the stream buffers and the upload's part size whatever the backup size.
+ * raw sha256 of streams over a few MiB runs on the process's shared hashing thread, overlapping
+ * the file writes), then (optionally) reads it back and verifies, then writes the manifest LAST.
+ * Memory stays bounded by the stream buffers and the upload's part size whatever the backup size.
  */
 export async function writeBackup(
   storage: BackupStorage,
@@ -89,8 +89,8 @@ export async function writeBackup(
     );
   const progress: BackupProgress = { rawBytes: 0, storedBytes: 0, phase: 'uploading' };
   const raw = new Meter({
-    // Local disks outrun one core's sha256, so the hash moves to a second thread; remote stores
-    // are slower than the hash, and the thread's ~18 MiB RSS would buy nothing there.
+    // A local disk keeps pace with one core's sha256, so the hash moves to the shared hashing
+    // thread; remote stores are slower than the hash, and the thread's RSS would buy nothing there.
     hashOffThread: storage instanceof FileStorage,
     onBytes: (n) => {
       progress.rawBytes = n;

@@ -2,6 +2,7 @@ export { parseLocation, formatLocation, bucketNameProblem, type Location } from 
 export { BackupError, isBackupError, type BackupErrorCode } from './errors.ts';
 export type { BackupStorage, ObjectInfo, WriteOptions } from './storage.ts';
 export { FileStorage } from './fs-storage.ts';
+export { hashThread } from './hash-thread.ts';
 export { S3Storage, type S3StorageOptions } from './s3-storage.ts';
 export {
   openStorage,
@@ -46,6 +47,7 @@ export {
   verifyBackup,
   fetchBackupToFile,
   type ReadBackupOptions,
+  type VerifyBackupOptions,
 } from './restore.ts';
 export { listBackups, latestBackup } from './catalog.ts';
 export {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { BackupError } from './errors.ts';
 import { STREAM_HIGH_WATER_MARK } from './flow.ts';
-import { OffThreadSha256 } from './hash-worker.ts';
+import { OffThreadSha256 } from './hash-thread.ts';
 
 /** Counts bytes and computes sha256 while data flows through; optionally checks them at the end. */
 export class Meter extends Transform {

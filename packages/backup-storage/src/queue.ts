@@ -91,6 +91,44 @@ export interface QueueOptions {
   /** Attempts per job including the first (default 5) and the first backoff delay (default 5 s, doubling). */
   attempts?: number;
   backoffMs?: number;
+  /**
+   * Called on each Redis connection error (refused, auth, DNS, lost) and each error BullMQ
+   * reports outside a job; both keep retrying on their own. Use it, or `connectionError`, to
+   * surface the problem (e.g. as a status condition) instead of jobs silently not moving.
+   */
+  onError?: (err: Error) => void;
+}
+
+/**
+ * Tracks the Redis connection's health for one side (queue or worker): the last error since the
+ * connection was last ready. ioredis emits an error per failed attempt and reconnects by itself.
+ */
+class ConnectionHealth {
+  error: Error | undefined;
+  private last: Error | undefined;
+  private readonly report: ((err: Error) => void) | undefined;
+
+  constructor(redis: Redis, report?: (err: Error) => void) {
+    this.report = report;
+    redis.on('ready', () => {
+      this.error = undefined;
+    });
+    redis.on('error', (err: Error) => {
+      this.error = err;
+      this.note(err);
+    });
+  }
+
+  /** Reports an error (BullMQ re-emits its client's errors: each is reported once). */
+  note(err: Error): void {
+    if (err === this.last) return;
+    this.last = err;
+    try {
+      this.report?.(err);
+    } catch {
+      // a throwing callback must not become an unhandled 'error' event
+    }
+  }
 }
 
 export function jobIdFor(kind: BackupJobKind, ownerUid: string): string {
@@ -136,16 +174,22 @@ export class BackupQueue {
   private readonly opts: QueueOptions;
   private readonly prefix: string;
   private readonly name: string;
+  private readonly health: ConnectionHealth;
 
   constructor(opts: QueueOptions) {
     this.opts = opts;
     this.prefix = opts.prefix ?? 'bull';
     this.name = opts.queueName ?? DEFAULT_QUEUE_NAME;
     this.redis = new Redis({ ...opts.connection, lazyConnect: false });
-    this.redis.on('error', () => undefined);
+    this.health = new ConnectionHealth(this.redis, opts.onError);
     this.queue = new Queue(this.name, { connection: this.redis, prefix: this.prefix });
-    // Errors surface on the calls; without a listener ioredis reconnect noise would be unhandled events.
-    this.queue.on('error', () => undefined);
+    // Calls fail with their own errors too; reported here, never unhandled events.
+    this.queue.on('error', (err) => this.health.note(err));
+  }
+
+  /** The last Redis connection error since the connection was last ready, if any. */
+  get connectionError(): Error | undefined {
+    return this.health.error;
   }
 
   private jobOpts(jobId?: string) {
@@ -318,6 +362,7 @@ export class BackupWorker {
   private readonly opts: WorkerOptions;
   private readonly prefix: string;
   private readonly name: string;
+  private readonly health: ConnectionHealth;
 
   constructor(opts: WorkerOptions) {
     this.opts = opts;
@@ -325,7 +370,7 @@ export class BackupWorker {
     this.name = opts.queueName ?? DEFAULT_QUEUE_NAME;
     // Workers block on Redis and must retry forever across Redis restarts (BullMQ requires null here).
     this.redis = new Redis({ ...opts.connection, maxRetriesPerRequest: null });
-    this.redis.on('error', () => undefined);
+    this.health = new ConnectionHealth(this.redis, opts.onError);
     this.worker = new Worker<BackupQueueJobData, BackupJobResult>(
       this.name,
       (job, token, signal) => this.process(job, token, signal),
@@ -339,7 +384,13 @@ export class BackupWorker {
         autorun: opts.autorun ?? true,
       },
     );
-    this.worker.on('error', () => undefined); // connection errors: ioredis reconnects by itself
+    // Mostly connection errors (ioredis reconnects by itself); reported, never unhandled.
+    this.worker.on('error', (err) => this.health.note(err));
+  }
+
+  /** The last Redis connection error since the connection was last ready, if any. */
+  get connectionError(): Error | undefined {
+    return this.health.error;
   }
 
   run(): Promise<void> {
@@ -482,6 +533,7 @@ export class BackupWorker {
         const m = await verifyBackup(storage, data.backupId, {
           key,
           signal,
+          record: true, // under the target lock: no retention run deletes it meanwhile
           onProgress: (bytes) => report({ bytes, phase: 'verifying' }),
         });
         return resultOf(storage, m);

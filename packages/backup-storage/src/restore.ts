@@ -59,6 +59,20 @@ function decodingTransforms(
   opts: ReadBackupOptions,
 ): Transform[] {
   const where = `${storage.url}/${m.dataKey}`;
+  if (m.compression === 'none' && m.encryption.algorithm === 'none') {
+    // Stored bytes are the raw bytes: one check covers both, so they are read and hashed once.
+    if (m.sha256 !== m.rawSha256 || m.compressedSize !== m.size)
+      throw new BackupError(
+        'IntegrityError',
+        `manifest of backup ${m.id} is inconsistent: neither compressed nor encrypted, yet stored and raw size or sha256 differ`,
+      );
+    return [
+      new Meter({
+        expect: { size: m.size, sha256: m.sha256, what: `stored object ${where}` },
+        onBytes: opts.onProgress,
+      }),
+    ];
+  }
   const t: Transform[] = [
     new Meter({
       expect: { size: m.compressedSize, sha256: m.sha256, what: `stored object ${where}` },
@@ -142,18 +156,45 @@ export async function restoreBackup(
   return m;
 }
 
+export interface VerifyBackupOptions extends ReadBackupOptions {
+  /**
+   * After a successful check, rewrite the manifest with verifiedAt set to now (needs write
+   * access). Run it where nothing deletes the backup meanwhile (the job queue holds the target's
+   * lock), or a retention run could see its manifest written back after deleting it.
+   */
+  record?: boolean;
+  now?: () => Date;
+}
+
 /** Re-reads a backup end to end and checks it; throws IntegrityError/DecryptionFailed when it is bad. */
 export async function verifyBackup(
   storage: BackupStorage,
   idOrManifest: string | BackupManifest,
-  opts: ReadBackupOptions = {},
+  opts: VerifyBackupOptions = {},
 ): Promise<BackupManifest> {
   const sink = new Writable({
     write(_chunk, _enc, cb) {
       cb();
     },
   });
-  return restoreBackup(storage, idOrManifest, sink, opts);
+  const m = await restoreBackup(storage, idOrManifest, sink, opts);
+  if (!opts.record) return m;
+  // Written back only over the same backup's manifest: one deleted meanwhile stays deleted.
+  const current = await readManifest(storage, m.id);
+  if (!current || current.createdAt !== m.createdAt || current.sha256 !== m.sha256)
+    throw new BackupError(
+      'NotFound',
+      `backup ${m.id} was removed from ${storage.url} while verifying`,
+    );
+  const verified: BackupManifest = {
+    ...current,
+    verifiedAt: (opts.now?.() ?? new Date()).toISOString(),
+  };
+  opts.signal?.throwIfAborted();
+  await storage.write(manifestKey(m.id), `${JSON.stringify(verified, null, 2)}\n`, {
+    signal: opts.signal,
+  });
+  return verified;
 }
 
 /**

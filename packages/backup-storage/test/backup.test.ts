@@ -221,6 +221,52 @@ describe.each(['s3', 'file'] as const)('backups on %s', (kind) => {
     });
   });
 
+  it('checks an uncompressed, unencrypted backup in one pass and rejects forged manifests', async () => {
+    const st = fresh(kind);
+    await writeBackup(st, generated(300_000, 5), { id: 'raw', source, compression: 'none' });
+    const m = await requireManifest(st, 'raw');
+    expect(m.sha256).toBe(m.rawSha256);
+    const seen: number[] = [];
+    await verifyBackup(st, 'raw', { onProgress: (n) => seen.push(n) });
+    expect(seen.at(-1)).toBe(m.size);
+    let tampered = Buffer.alloc(0);
+    await mutate(st, dataKey('raw'), (b) => {
+      tampered = Buffer.from(b);
+      tampered[7] = (tampered[7] ?? 0) ^ 1;
+      return tampered;
+    });
+    await expect(verifyBackup(st, 'raw')).rejects.toMatchObject({
+      code: 'IntegrityError',
+      message: expect.stringMatching(/sha256 .* does not match/),
+    });
+    // Editing only the stored checksum to match no longer agrees with the raw one.
+    const h = await sha256Of(Readable.from([tampered]));
+    await st.write(manifestKey('raw'), JSON.stringify({ ...m, sha256: h.sha256 }));
+    await expect(verifyBackup(st, 'raw')).rejects.toMatchObject({
+      code: 'IntegrityError',
+      message: expect.stringMatching(/inconsistent/),
+    });
+  });
+
+  it('records a later verification in the manifest only when asked', async () => {
+    const st = fresh(kind);
+    await writeBackup(st, generated(50_000, 6), { id: 'later', source, verify: false });
+    expect((await requireManifest(st, 'later')).verifiedAt).toBeUndefined();
+    await verifyBackup(st, 'later');
+    expect((await requireManifest(st, 'later')).verifiedAt).toBeUndefined();
+    const at = new Date('2026-11-22T05:00:00Z');
+    const m = await verifyBackup(st, 'later', { record: true, now: () => at });
+    expect(m.verifiedAt).toBe(at.toISOString());
+    expect(await requireManifest(st, 'later')).toEqual(m);
+    // A backup whose deletion began (manifest first) while it was being verified stays deleted.
+    const gone = await requireManifest(st, 'later');
+    await st.delete(manifestKey('later'));
+    await expect(verifyBackup(st, gone, { record: true })).rejects.toMatchObject({
+      code: 'NotFound',
+    });
+    expect(await readManifest(st, 'later')).toBeUndefined();
+  });
+
   it('fetches into a file only after verification', async () => {
     const st = fresh(kind);
     await writeBackup(st, generated(500_000, 9), { id: 'f1', source, encryption: { key } });

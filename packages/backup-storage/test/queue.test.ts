@@ -8,6 +8,7 @@ import {
   BackupQueue,
   BackupWorker,
   dataKey,
+  requireManifest,
   jobToResourceStatus,
   listBackups,
   nextRun,
@@ -22,6 +23,7 @@ import {
 import { sha256Of, generated } from './support/data.ts';
 import { testHandlers, type TestSourceParams } from './support/handlers.ts';
 import {
+  freePort,
   S3RVER_CREDENTIALS,
   startRedis,
   startS3Server,
@@ -245,6 +247,7 @@ describe('backup job queue', () => {
     expect(await sha256Of(Readable.from([await readFile(dest)]))).toEqual(
       await sha256Of(generated(500_000, 3)),
     );
+    const before = await requireManifest(storage, backupId);
     const verifyOk = await finished(
       queue,
       await queue.enqueue({
@@ -255,6 +258,10 @@ describe('backup job queue', () => {
       }),
     );
     expect(verifyOk.state).toBe('completed');
+    // The verify job records when the backup was last checked, not only when it was written.
+    const after = await requireManifest(storage, backupId);
+    expect(Date.parse(after.verifiedAt ?? '')).toBeGreaterThan(Date.parse(before.verifiedAt ?? ''));
+    expect({ ...after, verifiedAt: undefined }).toEqual({ ...before, verifiedAt: undefined });
     // Tamper, then verify again under a new owner uid.
     const chunks: Buffer[] = [];
     for await (const c of await storage.read(dataKey(backupId))) chunks.push(c as Buffer);
@@ -405,6 +412,30 @@ describe('backup job queue', () => {
     await redis.restart();
     for (const id of ids) expect((await finished(queue, id, 90_000)).state).toBe('completed');
     expect(await listBackups(storage)).toHaveLength(3);
+    expect(queue.connectionError).toBeUndefined(); // cleared once connected again
+  });
+
+  it('reports Redis connection errors instead of swallowing them', async () => {
+    const connection = { host: '127.0.0.1', port: await freePort(), retryStrategy: () => 100 };
+    const queueErrors: Error[] = [];
+    const workerErrors: Error[] = [];
+    const queue = new BackupQueue({ connection, onError: (e) => queueErrors.push(e) });
+    const worker = new BackupWorker({
+      connection,
+      handlers: testHandlers(secrets),
+      onError: (e) => workerErrors.push(e),
+    });
+    cleanups.push(async () => {
+      await worker.close(true);
+      await queue.close();
+    });
+    await waitFor(
+      'errors from both',
+      async () => queueErrors.length > 0 && workerErrors.length > 0,
+    );
+    expect(queue.connectionError?.message).toMatch(/ECONNREFUSED/);
+    expect(worker.connectionError?.message).toMatch(/ECONNREFUSED/);
+    expect(queueErrors[0]?.message).toMatch(/ECONNREFUSED/);
   });
 });
 

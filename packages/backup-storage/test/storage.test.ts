@@ -1,7 +1,7 @@
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FileStorage, openStorage, S3Storage, type BackupStorage } from '../src/index.ts';
 import { generated, sha256Of } from './support/data.ts';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy.ts';
@@ -231,6 +231,28 @@ describe('file driver', () => {
       await sha256Of(generated(size, 5, 1000)),
     );
     expect(await readdir(join(fsRoot, 'small-chunks', 'b1'))).toEqual(['data']);
+  });
+
+  it('syncs large writes in the background as they go, and fails a write whose sync fails', async () => {
+    const root = join(fsRoot, 'background-sync');
+    const st = new FileStorage(root, { syncEveryBytes: 1024 * 1024 });
+    const size = 9 * 1024 * 1024 + 3;
+    const probe = await open(join(fsRoot, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as FileHandle;
+    await probe.close();
+    const datasync = vi.spyOn(proto, 'datasync');
+    try {
+      expect((await st.write('b1/data', generated(size, 9))).size).toBe(size);
+      expect(datasync.mock.calls.length).toBeGreaterThanOrEqual(2);
+      expect(await sha256Of(await st.read('b1/data'))).toEqual(await sha256Of(generated(size, 9)));
+
+      // A writeback error is reported once, by whichever sync sees it: it must fail the write.
+      datasync.mockRejectedValueOnce(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' }));
+      await expect(st.write('b2/data', generated(size, 9))).rejects.toThrow(/EIO/);
+      expect(await readdir(join(root, 'b2'))).toEqual([]);
+    } finally {
+      datasync.mockRestore();
+    }
   });
 
   it('rejects keys that escape the root', async () => {

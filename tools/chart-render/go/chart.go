@@ -72,11 +72,16 @@ func loadChart(dir string) (*Chart, error) {
 		c.Schema = s
 	}
 
-	err = filepath.Walk(dir, func(path string, info os.FileInfo, err error) error {
+	// A subchart may be a symlink to a sibling chart (Helm's loader follows it too): walk its target.
+	walkRoot, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return nil, err
+	}
+	err = filepath.Walk(walkRoot, func(path string, info os.FileInfo, err error) error {
 		if err != nil {
 			return err
 		}
-		rel, _ := filepath.Rel(dir, path)
+		rel, _ := filepath.Rel(walkRoot, path)
 		rel = filepath.ToSlash(rel)
 		if info.IsDir() {
 			if rel == "charts" {
@@ -105,7 +110,7 @@ func loadChart(dir string) (*Chart, error) {
 
 	entries, _ := os.ReadDir(filepath.Join(dir, "charts"))
 	for _, e := range entries {
-		if !e.IsDir() {
+		if info, err := os.Stat(filepath.Join(dir, "charts", e.Name())); err != nil || !info.IsDir() {
 			return nil, fmt.Errorf("%s/charts/%s: packaged (.tgz) subcharts are not supported; vendor the chart as a directory", dir, e.Name())
 		}
 		sub, err := loadChart(filepath.Join(dir, "charts", e.Name()))

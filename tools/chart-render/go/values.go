@@ -100,9 +100,9 @@ func overlay(dst, src map[string]interface{}, keepNulls bool) map[string]interfa
 	return dst
 }
 
-// parseSet applies one --set (or --set-string) expression: "a.b=1,c[0]=x".
+// parseSet applies one --set (or --set-string) expression: "a.b=1,c[0]=x,d={x,y}".
 func parseSet(dst map[string]interface{}, expr string, asString bool) error {
-	for _, assignment := range splitUnescaped(expr, ',') {
+	for _, assignment := range splitAssignments(expr) {
 		if assignment == "" {
 			continue
 		}
@@ -110,10 +110,25 @@ func parseSet(dst map[string]interface{}, expr string, asString bool) error {
 		if eq < 0 {
 			return fmt.Errorf("--set %q: key %q has no value (expected key=value)", expr, assignment)
 		}
-		key, raw := assignment[:eq], unescape(assignment[eq+1:])
+		key, rawEscaped := assignment[:eq], assignment[eq+1:]
+		raw := unescape(rawEscaped)
 		var val interface{} = raw
 		if !asString {
 			val = typedValue(raw)
+		}
+		// Helm's list literal: key={a,b} sets a list (items typed like single values).
+		if len(rawEscaped) >= 2 && rawEscaped[0] == '{' && rawEscaped[len(rawEscaped)-1] == '}' {
+			items := []interface{}{}
+			if inner := rawEscaped[1 : len(rawEscaped)-1]; inner != "" {
+				for _, item := range splitUnescaped(inner, ',') {
+					if asString {
+						items = append(items, unescape(item))
+					} else {
+						items = append(items, typedValue(unescape(item)))
+					}
+				}
+			}
+			val = items
 		}
 		if err := setPath(dst, splitUnescaped(key, '.'), val); err != nil {
 			return fmt.Errorf("--set %q: %v", expr, err)
@@ -192,6 +207,30 @@ func splitIndex(s string) (string, int, bool, error) {
 		return "", 0, false, fmt.Errorf("list index %d in %q is too large", i, s)
 	}
 	return s[:open], i, true, nil
+}
+
+// splitAssignments splits a --set expression at commas that are neither escaped nor inside {...}.
+func splitAssignments(s string) []string {
+	var out []string
+	start, depth := 0, 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case '{':
+			depth++
+		case '}':
+			if depth > 0 {
+				depth--
+			}
+		case ',':
+			if depth == 0 {
+				out = append(out, s[start:i])
+				start = i + 1
+			}
+		}
+	}
+	return append(out, s[start:])
 }
 
 func splitUnescaped(s string, sep byte) []string {

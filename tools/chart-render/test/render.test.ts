@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -105,6 +105,20 @@ describe('chart-render template', () => {
     expect(byKind(both.objects, 'Service')).toHaveLength(2);
     const none = await renderChart(app, { set: ['sub.enabled=false'] });
     expect(byKind(none.objects, 'Service')).toHaveLength(0);
+  });
+
+  it('reads Helm list literals in --set: key={a,b}, typed unless --set-string', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chart-render-list-'));
+    mkdirSync(join(dir, 'templates'));
+    writeFileSync(join(dir, 'Chart.yaml'), 'apiVersion: v2\nname: lists\nversion: 0.1.0\n');
+    writeFileSync(
+      join(dir, 'templates', 'cm.yaml'),
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: lists\ndata:\n  l: {{ toJson .Values.l | quote }}\n  m: {{ toJson .Values.m | quote }}\n',
+    );
+    const { objects } = await renderChart(dir, { set: ['l={a,1,true},m={}', 'x=1'] });
+    expect(objects[0]).toMatchObject({ data: { l: '["a",1,true]', m: '[]' } });
+    const strings = await renderChart(dir, { setString: ['l={a,1}'] });
+    expect(strings.objects[0]).toMatchObject({ data: { l: '["a","1"]' } });
   });
 
   it('rejects values that break a values.schema.json, naming chart and field', async () => {

@@ -208,4 +208,21 @@ describe('run planning', () => {
       `exec /usr/bin/unshare --root='/r' --wd='/app' -S 65532 -G 65532 -- 'node' 'it'\\''s'`,
     );
   });
+  it('runs the program as PID 1 of its own PID namespace when asked', () => {
+    const script = chrootScript({
+      root: '/r',
+      hostMounts: [],
+      readOnlyRoot: false,
+      tmpfs: [],
+      binds: {},
+      workdir: '/',
+      uid: 0,
+      gid: 0,
+      argv: ['node'],
+      pidNamespace: true,
+    });
+    expect(script.split('\n').at(-1)).toBe(
+      `exec /usr/bin/unshare --pid --fork --root='/r' --wd='/' -S 0 -G 0 -- 'node'`,
+    );
+  });
 });

@@ -17,6 +17,7 @@ import {
   lstatSync,
   mkdirSync,
   readdirSync,
+  readFileSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
@@ -37,6 +38,11 @@ export interface RunImageOptions {
   tmpfs?: string[];
   /** More read-only binds: image path -> host path (chroot mode), e.g. a kubeconfig. */
   binds?: Record<string, string>;
+  /**
+   * Chroot mode: run the program as PID 1 of a new PID namespace, as a container runtime does.
+   * The kernel then drops signals PID 1 has no handler for; stop() signals that PID 1.
+   */
+  pidNamespace?: boolean;
   stdio?: 'pipe' | 'inherit';
 }
 
@@ -98,6 +104,7 @@ export function chrootScript(plan: {
   uid: number;
   gid: number;
   argv: string[];
+  pidNamespace?: boolean;
 }): string {
   const r = plan.root;
   const lines = [
@@ -118,7 +125,7 @@ export function chrootScript(plan: {
   for (const t of plan.tmpfs)
     lines.push(`/usr/bin/mount -t tmpfs -o mode=1777 tmpfs ${shq(inRoot(r, t))}`);
   lines.push(
-    `exec /usr/bin/unshare --root=${shq(r)} --wd=${shq(plan.workdir)} -S ${String(plan.uid)} -G ${String(plan.gid)} -- ${plan.argv.map(shq).join(' ')}`,
+    `exec /usr/bin/unshare ${plan.pidNamespace ? '--pid --fork ' : ''}--root=${shq(r)} --wd=${shq(plan.workdir)} -S ${String(plan.uid)} -G ${String(plan.gid)} -- ${plan.argv.map(shq).join(' ')}`,
   );
   return lines.join('\n');
 }
@@ -128,6 +135,20 @@ function makeReadOnly(path: string): void {
   if (st.isSymbolicLink()) return;
   if (st.isDirectory()) for (const e of readdirSync(path)) makeReadOnly(join(path, e));
   chmodSync(path, st.mode & 0o7555);
+}
+
+/** The child processes of a process (Linux /proc), e.g. the PID 1 that `unshare --fork` started. */
+function childPids(pid: number | undefined): number[] {
+  if (pid === undefined) return [];
+  try {
+    return readFileSync(`/proc/${String(pid)}/task/${String(pid)}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
 }
 
 /** Starts the image (see the file comment for the two modes). */
@@ -177,6 +198,7 @@ export function runImage(
       uid,
       gid,
       argv,
+      pidNamespace: opts.pidNamespace ?? false,
     });
     started = argv;
     // env reaches the program through unshare's exec; PATH is the image's, used by execvp after chroot
@@ -215,8 +237,22 @@ export function runImage(
     output: () => ({ stdout, stderr }),
     exited,
     stop: async (signal = 'SIGTERM', killAfterMs = 5000) => {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+      // With a PID namespace, `unshare --fork` waits for its child and ignores SIGTERM: signal the
+      // namespace's PID 1 (its child) the way a container runtime signals the container.
+      const targets = mode === 'chroot' && opts.pidNamespace ? childPids(child.pid) : [];
+      const send = (sig: NodeJS.Signals) => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        if (targets.length === 0) child.kill(sig);
+        for (const pid of targets) {
+          try {
+            process.kill(pid, sig);
+          } catch {
+            // already gone
+          }
+        }
+      };
+      send(signal);
+      const timer = setTimeout(() => send('SIGKILL'), killAfterMs);
       const r = await exited;
       clearTimeout(timer);
       return r;

@@ -79,6 +79,18 @@ export interface EtcdClusterSpec {
   recovery?: { restoreFromBackup?: boolean };
   /** Replace a member unhealthy for longer than this (seconds); default 300. */
   replaceUnhealthyAfterSeconds?: number;
+  monitoring?: MonitoringSpec;
+}
+
+export interface MonitoringSpec {
+  /** A monitoring.coreos.com ServiceMonitor for the members' metrics (needs the CRD installed). */
+  serviceMonitor?: {
+    enabled?: boolean;
+    /** Extra labels, e.g. the ones a Prometheus' serviceMonitorSelector matches. */
+    labels?: Record<string, string>;
+    /** Scrape interval, e.g. 30s (default: Prometheus'). */
+    interval?: string;
+  };
 }
 
 export interface Condition {
@@ -99,6 +111,8 @@ export interface MemberStatus {
   isLearner: boolean;
   healthy: boolean;
   version?: string;
+  /** RFC 3339; when the member was first seen unhealthy (survives operator restarts). */
+  unhealthySince?: string;
 }
 
 export interface EtcdClusterStatus {

@@ -3,7 +3,7 @@
 import { writeBackup, type BackupManifest, type BackupStorage } from '@opsmith/backup-storage';
 import type { EtcdClient } from '../etcd/client.ts';
 import { EtcdOperationError } from '../etcd/errors.ts';
-import { openSnapshot } from '../etcd/snapshot.ts';
+import { openSnapshot, type SnapshotStream } from '../etcd/snapshot.ts';
 import { pickSnapshotMember } from './source.ts';
 
 export interface TakeBackupOptions {
@@ -23,11 +23,11 @@ export interface TakenBackup {
   etcdVersion: string;
 }
 
-export async function takeBackup(
+/** Opens a snapshot stream from the most up-to-date healthy voting member. */
+export async function openClusterSnapshot(
   client: EtcdClient,
-  storage: BackupStorage,
-  opts: TakeBackupOptions,
-): Promise<TakenBackup> {
+  opts: { timeoutMs?: number } = {},
+): Promise<SnapshotStream> {
   const statuses = (await client.statusAll()).filter(
     (s): s is Exclude<typeof s, EtcdOperationError> => !(s instanceof EtcdOperationError),
   );
@@ -40,7 +40,17 @@ export async function takeBackup(
   if (!member) {
     throw new EtcdOperationError('Unavailable', 'backup', 'no healthy voting member to snapshot');
   }
-  const snap = await openSnapshot(client, member.endpoint, {
+  return await openSnapshot(client, member.endpoint, {
+    ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
+  });
+}
+
+export async function takeBackup(
+  client: EtcdClient,
+  storage: BackupStorage,
+  opts: TakeBackupOptions,
+): Promise<TakenBackup> {
+  const snap = await openClusterSnapshot(client, {
     ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
   });
   const manifest = await writeBackup(storage, snap.stream, {

@@ -33,10 +33,18 @@ function harness(etcd: Partial<EtcdClient>, failpoints = '') {
   const deps: ActDeps = {
     kube,
     etcd: {
-      put: (key: string) => {
-        log.push(`put ${key}`);
-        return Promise.resolve();
-      },
+      timeoutMs: 1000,
+      // Two members: e7 is the one being removed (id 7), e8 stays.
+      statusAll: () =>
+        Promise.resolve([
+          { endpoint: 'e7', memberId: '7' },
+          { endpoint: 'e8', memberId: '8' },
+        ]),
+      clientFor: (endpoint: string) => ({
+        put: (key: string) => ({
+          value: () => (log.push(`put ${key} on ${endpoint}`), Promise.resolve()),
+        }),
+      }),
       ...etcd,
     } as EtcdClient,
     events: {
@@ -119,7 +127,8 @@ describe('act', () => {
     });
     await h.run({ type: 'removeMember', member: m1, memberId: '7', reason: 'scale down' });
     expect(h.log).toEqual([
-      `put ${MEMBERSHIP_KEY}`,
+      // The write that makes the removal durable goes to a member that stays.
+      `put ${MEMBERSHIP_KEY} on e8`,
       'status [] undefined',
       'delete Pod c-1',
       'delete PersistentVolumeClaim c-1-data',

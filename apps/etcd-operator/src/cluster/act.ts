@@ -16,6 +16,7 @@ import { describe } from './conditions.ts';
 import type { Action, Decision } from './decide.ts';
 import { buildMemberPod, buildMemberPvc, clusterToken } from './pods.ts';
 import { pvcName } from './names.ts';
+import { recoverFromBackup } from './recover.ts';
 
 export const POD: { apiVersion: string; kind: string } = { apiVersion: 'v1', kind: 'Pod' };
 export const PVC: { apiVersion: string; kind: string } = {
@@ -156,6 +157,30 @@ async function createMemberPod(
   return await createIfMissing(deps.kube, pod);
 }
 
+/**
+ * The write after a removal, sent to a member that is still in the cluster: the removed one may
+ * answer for a moment with "removed"/"stopped", which the client takes as final.
+ */
+async function persistRemoval(etcd: EtcdClient, removedId: string): Promise<void> {
+  const statuses = await etcd.statusAll();
+  for (const s of statuses) {
+    if (s instanceof EtcdOperationError || s.memberId === removedId) continue;
+    const write = etcd.clientFor(s.endpoint).put(MEMBERSHIP_KEY).value(`removed ${removedId}`);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('timeout')), etcd.timeoutMs);
+    });
+    try {
+      await Promise.race([write, timeout]);
+      return;
+    } catch {
+      // try the next member; at worst the next removal or write makes it durable
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
 function requireEtcd(deps: ActDeps, action: string): EtcdClient {
   if (!deps.etcd) throw new EtcdOperationError('Unavailable', action, 'no etcd endpoint');
   return deps.etcd;
@@ -269,7 +294,7 @@ async function execute(deps: ActDeps, input: ActInput, a: Action): Promise<ActRe
       // written after it, a restart replays the removal as uncommitted and waits forever for the
       // removed member's vote (seen in test/cluster-controller.test.ts). One write after the
       // change makes the commit durable.
-      await deps.etcd?.put(MEMBERSHIP_KEY, `removed ${a.memberId}`).catch(() => undefined);
+      if (deps.etcd) await persistRemoval(deps.etcd, a.memberId);
       await deps.recordStatus({ members: input.members.filter((m) => m.name !== a.member.name) });
       await deleteIfPresent(deps.kube, POD, a.member.name, ns);
       deps.failpoints.hit('afterPodDelete');
@@ -293,9 +318,22 @@ async function execute(deps: ActDeps, input: ActInput, a: Action): Promise<ActRe
       await deleteIfPresent(deps.kube, POD, a.member.name, ns);
       deps.failpoints.hit('afterUpgradePodDelete');
       return done();
-    case 'recoverFromBackup':
-      // The restore path (EtcdRestore seeding) is not wired yet: say so and look again later.
-      return { requeueAfterMs: 30_000, outcome: 'recovery not implemented' };
+    case 'recoverFromBackup': {
+      const outcome = await recoverFromBackup(
+        {
+          kube: deps.kube,
+          recordStatus: (patch) => deps.recordStatus(patch),
+          warning: (reason, note) =>
+            deps.events.warning(c as unknown as KubeObject, reason, 'recoverFromBackup', note),
+        },
+        {
+          cluster: c,
+          ...(input.decision.podImage ? { podImage: input.decision.podImage } : {}),
+          ...(input.clusterDomain ? { clusterDomain: input.clusterDomain } : {}),
+        },
+      );
+      return { requeueAfterMs: REQUEUE.etcdBusy, outcome };
+    }
     case 'wait':
       return { requeueAfterMs: a.requeueAfterMs, outcome: 'wait' };
     case 'degraded':

@@ -35,7 +35,8 @@ export function clusterConditions(f: ConditionFacts): ConditionInput[] {
     a.type === 'promote' ||
     (f.voters !== f.size && (a.type === 'removeMember' || a.type === 'moveLeader'));
   const upgrading =
-    a.type === 'upgradeMember' || (a.type === 'moveLeader' && a.reason === 'leader is rolled last');
+    (a.type === 'upgradeMember' && a.reason !== 'bootstrap') ||
+    (a.type === 'moveLeader' && a.reason === 'leader is rolled last');
   const recovering = a.type === 'recoverFromBackup';
   const degraded = a.type === 'degraded' ? a : undefined;
   const list: ConditionInput[] = [
@@ -137,6 +138,9 @@ export function describe(d: Decision): string {
     case 'deletePvc':
       return `deleting PVC ${a.pvc} (${a.reason})`;
     case 'upgradeMember':
+      if (a.reason === 'bootstrap') {
+        return `restarting seed ${a.member.name} with --initial-cluster-state=existing`;
+      }
       return `rolling ${a.member.name} to ${a.toImage} (${a.reason})`;
     case 'recoverFromBackup':
       return `restoring from the latest backup (${a.reason})`;

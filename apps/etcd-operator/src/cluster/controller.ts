@@ -1,13 +1,16 @@
 // Wires the EtcdCluster reconciler into a k8s-runtime Manager: For(EtcdCluster) and Owns(Pod,
 // PVC, Service, PDB), the children cached only when they carry the operator's managed-by label.
 import {
+  annotationsChanged,
   generationChanged,
+  or,
   type KubeObject,
   type Manager,
   type Controller,
 } from '@opsmith/k8s-runtime';
 import type { EtcdCluster } from '../api/types.ts';
 import type { Failpoints } from '../failpoints.ts';
+import { operatorMetricsFor } from '../metrics.ts';
 import { POD, PVC } from './act.ts';
 import { LABEL_MANAGED_BY } from './pods.ts';
 import { ClusterReconciler, ETCD_CLUSTER, type ClusterReconcilerDeps } from './reconciler.ts';
@@ -37,6 +40,7 @@ export function addEtcdClusterController(
     pods: pods as unknown as ClusterReconcilerDeps['pods'],
     pvcs: pvcs as unknown as ClusterReconcilerDeps['pvcs'],
     events: mgr.eventRecorder(REPORTING_CONTROLLER),
+    metrics: operatorMetricsFor(mgr.metrics.registry),
     failpoints: options.failpoints,
     logger: mgr.logger,
     ...(options.clusterDomain ? { clusterDomain: options.clusterDomain } : {}),
@@ -46,7 +50,8 @@ export function addEtcdClusterController(
     .controller('etcdcluster')
     // Spec changes only: the operator's own status writes must not trigger another pass (the
     // requeue interval covers health, which is not an event anyway).
-    .for(ETCD_CLUSTER, { predicates: [generationChanged] })
+    // Annotations: the certificate rotation request is one.
+    .for(ETCD_CLUSTER, { predicates: [or(generationChanged, annotationsChanged)] })
     .owns(POD, owned)
     .owns(PVC, owned)
     .owns({ apiVersion: 'v1', kind: 'Service' }, owned)

@@ -226,6 +226,11 @@ describe('decide: table of situations', () => {
         expect: { type: 'none', reason: 'Ready' },
       },
       {
+        name: 'etcd healthy but a pod not ready yet (the client Service skips it): wait',
+        o: healthy([0, 1, 2], { pods: [pod(0), pod(1, { ready: false }), pod(2)] }),
+        expect: { type: 'wait' },
+      },
+      {
         name: 'orphan pod (pod exists, member missing): delete it',
         o: healthy([0, 1, 2], {
           pods: [pod(0), pod(1), pod(2), pod(3)],
@@ -433,6 +438,29 @@ describe('decide: table of situations', () => {
         name: 'pod spec change (flags, resources): rolled like an upgrade',
         o: healthy([0, 1, 2], { spec: spec({ podSpecHash: 'h2' }) }),
         expect: { type: 'upgradeMember', member: { name: 'c-1', ordinal: 1 }, reason: 'spec' },
+      },
+      {
+        name: 'seed pod still has "new" flags once the cluster runs: leadership moves away first',
+        o: healthy([0, 1, 2], { pods: [pod(0, { seedFlags: true }), pod(1), pod(2)] }),
+        expect: {
+          type: 'moveLeader',
+          from: { name: 'c-0', ordinal: 0 },
+          reason: 'before restarting the seed with existing-cluster flags',
+        },
+      },
+      {
+        name: 'seed pod with "new" flags as a follower: restart it with "existing" flags',
+        o: (() => {
+          const o = healthy([0, 1, 2], { pods: [pod(0, { seedFlags: true }), pod(1), pod(2)] });
+          if (o.etcd.reachable) o.etcd.members.forEach((m) => (m.isLeader = m.id === '1001'));
+          return o;
+        })(),
+        expect: { type: 'upgradeMember', member: { name: 'c-0', ordinal: 0 }, reason: 'bootstrap' },
+      },
+      {
+        name: 'a lone seed is restarted with "existing" flags in place',
+        o: healthy([0], { spec: spec({ size: 1 }), pods: [pod(0, { seedFlags: true })] }),
+        expect: { type: 'upgradeMember', member: { name: 'c-0', ordinal: 0 }, reason: 'bootstrap' },
       },
       {
         name: 'single member upgrade: no one to hand over to, roll it in place',

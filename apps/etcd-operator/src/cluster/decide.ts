@@ -54,7 +54,7 @@ export interface ObservedMember {
   /** From the member's own endpoint: answered a linearizable read (serializable for learners). */
   healthy: boolean;
   version?: string;
-  /** The member's data is known lost (its PVC was recreated, or it reports a removed ID). */
+  /** The member's data is known lost (its endpoint answers for another cluster, see observeEtcd). */
   dataLost?: boolean;
 }
 
@@ -66,6 +66,8 @@ export interface ObservedPod {
   image: string;
   /** Value of the pod-spec-hash annotation the operator stamped on it. */
   specHash?: string;
+  /** Started with --initial-cluster-state=new (the seed): rolled to "existing" once running. */
+  seedFlags?: boolean;
 }
 
 export interface ObservedPvc {
@@ -125,7 +127,8 @@ export type Action =
       member: MemberRef;
       fromImage: string;
       toImage: string;
-      reason: 'image' | 'spec';
+      /** bootstrap: a seed pod's "new" flags replaced by "existing" (see pods.ts). */
+      reason: 'image' | 'spec' | 'bootstrap';
     }
   | { type: 'recoverFromBackup'; reason: string }
   | { type: 'wait'; reason: string; requeueAfterMs: number }
@@ -563,12 +566,14 @@ function decideWithMembers(
   }
 
   // 9. Rolling update: followers first, the leader last after handing leadership over.
-  const stale = (m: Member): 'image' | 'spec' | undefined =>
+  const stale = (m: Member): 'image' | 'spec' | 'bootstrap' | undefined =>
     m.pod!.image !== podImage
       ? 'image'
       : m.pod!.specHash !== o.spec.podSpecHash
         ? 'spec'
-        : undefined;
+        : m.pod!.seedFlags
+          ? 'bootstrap'
+          : undefined;
   const notReady = voters.find((m) => !m.pod!.ready);
   const outdated = voters.filter((m) => stale(m));
   if (outdated.length > 0) {
@@ -595,7 +600,10 @@ function decideWithMembers(
         from: ref(leader),
         to: ref(to),
         toId: to.id,
-        reason: 'leader is rolled last',
+        reason:
+          stale(leader) === 'bootstrap'
+            ? 'before restarting the seed with existing-cluster flags'
+            : 'leader is rolled last',
       };
     }
     return {
@@ -604,6 +612,14 @@ function decideWithMembers(
       fromImage: leader.pod!.image,
       toImage: podImage,
       reason: stale(leader)!,
+    };
+  }
+  // Ready means served: the client Service only routes to ready pods.
+  if (notReady) {
+    return {
+      type: 'wait',
+      reason: `pod ${notReady.name} not ready`,
+      requeueAfterMs: SHORT_REQUEUE_MS,
     };
   }
   return { type: 'none', reason: 'Ready' };

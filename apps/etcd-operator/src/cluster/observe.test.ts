@@ -3,6 +3,7 @@ import {
   toObservedMembers,
   toObservedPod,
   toObservedPvc,
+  recordedUnhealthySince,
   updateUnhealthySince,
 } from './observe.ts';
 import { specView, sizeWarning } from './spec.ts';
@@ -70,7 +71,13 @@ describe('observe mapping', () => {
   it('maps pods and PVCs', () => {
     expect(
       toObservedPod({
-        metadata: { name: 'c-0', annotations: { 'etcd.opsmith.io/pod-spec-hash': 'abc' } },
+        metadata: {
+          name: 'c-0',
+          annotations: {
+            'etcd.opsmith.io/pod-spec-hash': 'abc',
+            'etcd.opsmith.io/initial-cluster-state': 'new',
+          },
+        },
         spec: { containers: [{ name: 'etcd', image: 'img' }] },
         status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] },
       }),
@@ -81,6 +88,7 @@ describe('observe mapping', () => {
       terminating: false,
       image: 'img',
       specHash: 'abc',
+      seedFlags: true,
     });
     expect(toObservedPod({ metadata: { name: 'c-1', deletionTimestamp: 'now' } })).toMatchObject({
       phase: 'Pending',
@@ -92,6 +100,20 @@ describe('observe mapping', () => {
       name: 'c-0-data',
       terminating: false,
     });
+  });
+
+  it('reads back the unhealthy times a previous operator recorded in status', () => {
+    const recorded = recordedUnhealthySince([
+      { name: 'a', unhealthySince: '2026-01-01T00:00:10.000Z' },
+      { name: 'b' },
+      { name: 'c', unhealthySince: 'not a time' },
+    ]);
+    expect(recorded).toEqual({ a: Date.parse('2026-01-01T00:00:10.000Z') });
+    // The restarted operator's clock continues from the recorded time, not from now.
+    expect(updateUnhealthySince(recorded, [{ name: 'a', healthy: false }], Date.now())).toEqual(
+      recorded,
+    );
+    expect(recordedUnhealthySince(undefined)).toEqual({});
   });
 
   it('keeps the first unhealthy time and forgets recovered members', () => {

@@ -104,6 +104,7 @@ describe('member pod', () => {
     expect(pod.metadata.annotations).toMatchObject({
       [ANNOTATION_SPEC_HASH]: podSpecHash(cluster().spec),
       'etcd.opsmith.io/member-id': '1234',
+      'etcd.opsmith.io/initial-cluster-state': 'existing',
     });
   });
 

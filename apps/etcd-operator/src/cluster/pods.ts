@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { OWNED_ETCD_FLAGS } from '@opsmith/crd-schemas';
 import { clusterImage, type EtcdCluster, type EtcdClusterSpec } from '../api/types.ts';
+import { seedInitContainers, seedSourceOf } from '../restore/seed.ts';
 import { quorum } from './decide.ts';
 import {
   clientServiceName,
@@ -32,8 +33,16 @@ export const LABEL_INSTANCE = 'app.kubernetes.io/instance';
 export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const LABEL_CLUSTER = 'etcd.opsmith.io/cluster';
 export const LABEL_MEMBER = 'etcd.opsmith.io/member';
+/** Tells the cluster's Services apart ("peer", "client"): a ServiceMonitor selects the client one. */
+export const LABEL_SERVICE = 'etcd.opsmith.io/service';
 export const ANNOTATION_SPEC_HASH = 'etcd.opsmith.io/pod-spec-hash';
 export const ANNOTATION_MEMBER_ID = 'etcd.opsmith.io/member-id';
+/**
+ * The pod's --initial-cluster-state. A seed pod ("new") is rolled to "existing" once the cluster
+ * runs: restarted on a wiped volume, "new" would bootstrap a second cluster under the same member
+ * and cluster IDs (both derive from the flags), which no observation can tell from the real one.
+ */
+export const ANNOTATION_INITIAL_STATE = 'etcd.opsmith.io/initial-cluster-state';
 
 /**
  * Flags the operator sets itself; users may not pass them in spec.extraArgs (a CEL rule rejects
@@ -270,6 +279,21 @@ export function buildMemberPod(i: MemberPodInput): K8sObject {
     tls,
     ...(spec.extraArgs ? { extraArgs: spec.extraArgs } : {}),
   });
+  // A cluster seeded from a backup (EtcdRestore, quorum-loss recovery): the seed pod restores it
+  // first (src/restore/seed.ts; both init containers skip when the data dir holds a member).
+  const seedSource = i.state === 'new' ? seedSourceOf(c.metadata.annotations) : undefined;
+  const seed = seedSource
+    ? seedInitContainers({
+        source: seedSource,
+        member: i.member,
+        peerURL: memberPeerURL(ref, i.member, tls.peer),
+        token: i.token,
+        etcdImage: i.image ?? clusterImage(spec),
+        dataMount: DATA_MOUNT,
+        dataDir: DATA_DIR,
+      })
+    : undefined;
+  if (seed) volumes.push(...seed.volumes);
   const metadata = meta(c, i.member, { [LABEL_MEMBER]: i.member });
   // Operator labels win over user labels: selectors must keep matching.
   metadata.labels = { ...(overrides.labels ?? {}), ...metadata.labels };
@@ -282,6 +306,7 @@ export function buildMemberPod(i: MemberPodInput): K8sObject {
         ...(overrides.annotations ?? {}),
         [ANNOTATION_SPEC_HASH]: podSpecHash(spec),
         ...(i.memberId ? { [ANNOTATION_MEMBER_ID]: i.memberId } : {}),
+        [ANNOTATION_INITIAL_STATE]: i.state,
       },
     },
     spec: {
@@ -323,6 +348,7 @@ export function buildMemberPod(i: MemberPodInput): K8sObject {
           }),
       ...(overrides.tolerations ? { tolerations: overrides.tolerations } : {}),
       ...(overrides.priorityClassName ? { priorityClassName: overrides.priorityClassName } : {}),
+      ...(seed ? { initContainers: seed.initContainers } : {}),
       containers: [
         {
           name: 'etcd',
@@ -385,7 +411,7 @@ export function buildPeerService(c: EtcdCluster): K8sObject {
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: meta(c, peerServiceName(c.metadata.name)),
+    metadata: meta(c, peerServiceName(c.metadata.name), { [LABEL_SERVICE]: 'peer' }),
     spec: {
       clusterIP: 'None',
       publishNotReadyAddresses: true,
@@ -403,7 +429,7 @@ export function buildClientService(c: EtcdCluster): K8sObject {
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: meta(c, clientServiceName(c.metadata.name)),
+    metadata: meta(c, clientServiceName(c.metadata.name), { [LABEL_SERVICE]: 'client' }),
     spec: {
       type: 'ClusterIP',
       selector: selectorLabels(c.metadata.name),

@@ -18,7 +18,15 @@ import { act, type ActEvents, type ActResult } from './act.ts';
 import { clusterConditions } from './conditions.ts';
 import { decide, dnsPeerNaming, type Observed, type PeerNaming } from './decide.ts';
 import { clientServiceName, memberClientURL, memberOrdinal, type ClusterRef } from './names.ts';
-import { observeEtcd, toObservedPod, toObservedPvc, updateUnhealthySince } from './observe.ts';
+import {
+  advertisedEndpoint,
+  observeEtcd,
+  recordedUnhealthySince,
+  toObservedPod,
+  toObservedPvc,
+  updateUnhealthySince,
+  type MemberEndpoint,
+} from './observe.ts';
 import {
   buildClientService,
   buildPeerService,
@@ -27,8 +35,20 @@ import {
   LABEL_CLUSTER,
   validateExtraArgs,
 } from './pods.ts';
+import { recoveryBackupAvailable } from './recover.ts';
 import { specView } from './spec.ts';
-import { ensureTls } from './tls-secrets.ts';
+import {
+  ensureTls,
+  operatorIssued,
+  rotateCertificates,
+  servedFingerprintProbe,
+} from './tls-secrets.ts';
+import type { OperatorMetricsSink } from '../metrics.ts';
+import {
+  ensureServiceMonitor,
+  monitoringCondition,
+  monitoringEvent,
+} from '../monitoring/service-monitor.ts';
 import { lowestVersion } from './version.ts';
 
 export const ETCD_CLUSTER = { apiVersion: API_VERSION, kind: 'EtcdCluster' };
@@ -58,6 +78,12 @@ export interface ClusterReconcilerDeps {
   now?: () => number;
   quorumLossAfterMs?: number;
   etcdTimeoutMs?: number;
+  /**
+   * Verify member certificates against this name instead of the dialled host (an operator that
+   * reaches members at pod IPs, in tests). Production leaves it unset: the DNS names are checked.
+   */
+  tlsServerName?: (c: EtcdCluster) => string | undefined;
+  metrics?: OperatorMetricsSink;
 }
 
 export interface PassResult {
@@ -72,10 +98,12 @@ interface Timers {
 }
 
 const RUNTIME_PROBLEM_REQUEUE_MS = 30_000;
+const ROTATION_REQUEUE_MS = 2000;
 
 export class ClusterReconciler {
   readonly #d: ClusterReconcilerDeps;
-  // In memory: a restarted operator starts counting again, which only delays a replacement.
+  // "Unhealthy since" is also written to status.members (recordedUnhealthySince reads it back);
+  // the quorum-loss clock lives here only: a restart merely delays that verdict.
   readonly #timers = new Map<string, Timers>();
 
   constructor(deps: ClusterReconcilerDeps) {
@@ -87,6 +115,7 @@ export class ClusterReconciler {
     const c = this.#d.clusters.getByName(name, namespace);
     if (!c) {
       this.#timers.delete(`${namespace}/${name}`);
+      this.#d.metrics?.forgetCluster(namespace, name);
       return undefined;
     }
     if ((c.metadata as { deletionTimestamp?: string }).deletionTimestamp) return undefined; // owner references clean up
@@ -110,17 +139,20 @@ export class ClusterReconciler {
     if (!tlsState.ok) {
       return await this.#runtimeProblem(c, tlsState.problem.reason, tlsState.problem.message);
     }
-    for (const m of tlsState.rotated) {
+    for (const m of tlsState.issued) {
       await this.#d.events.normal(
         c as unknown as KubeObject,
-        'CertificateRotated',
-        'rotateCertificate',
-        `renewed the certificate of ${m}`,
+        'CertificateIssued',
+        'issueCertificate',
+        `issued the certificate of ${m}`,
       );
     }
-    const etcd = this.#etcdClient(c, ref, knownNames, tlsState.client);
+    const serverName = this.#d.tlsServerName?.(c);
+    const tls =
+      tlsState.client && serverName ? { ...tlsState.client, serverName } : tlsState.client;
+    const etcd = this.#etcdClient(c, ref, knownNames, tls);
     try {
-      return await this.#pass(c, ref, pods, pvcs, etcd, tlsState.client);
+      return await this.#pass(c, ref, pods, pvcs, etcd, tls);
     } finally {
       etcd?.close();
     }
@@ -156,20 +188,33 @@ export class ClusterReconciler {
     pods: PodObject[],
     pvcs: PvcObject[],
     etcd: EtcdClient | undefined,
-    _tls: EtcdTlsOptions | undefined,
+    tls: EtcdTlsOptions | undefined,
   ): Promise<PassResult> {
     const key = `${ref.namespace}/${ref.name}`;
     const now = this.#d.now?.() ?? Date.now();
     const timers = this.#timers.get(key) ?? { unhealthySince: {} };
-    const { view, probes } = etcd
-      ? await observeEtcd(etcd)
-      : { view: { reachable: false as const, error: 'no member pods' }, probes: [] };
     const naming = this.#d.naming?.(c) ?? dnsPeerNaming(Boolean(c.spec.tls?.peer));
     const status = c.status ?? {};
     const baseObserved = { cluster: ref.name, namespace: ref.namespace } as Observed;
     const nameOf = (peerURLs: string[], etcdName: string) =>
       peerURLs.map((u) => naming.memberName(baseObserved, u)).find(Boolean) ??
       (memberOrdinal(ref.name, etcdName) !== undefined ? etcdName : undefined);
+    // With an endpoints override (an operator outside the cluster network), members are probed
+    // where that override says, not at their advertised DNS names.
+    const override = this.#d.endpoints;
+    const endpointOf: MemberEndpoint = override
+      ? (m) => {
+          const name = nameOf(m.peerURLs, m.name);
+          return name ? override(c, [name])[0] : undefined;
+        }
+      : advertisedEndpoint;
+    const { view, probes, foreignEndpoints } = etcd
+      ? await observeEtcd(etcd, endpointOf, status.clusterID || undefined)
+      : {
+          view: { reachable: false as const, error: 'no member pods' },
+          probes: [],
+          foreignEndpoints: [],
+        };
     const memberStatuses: MemberStatus[] = probes
       .map((p): MemberStatus | undefined => {
         const name = nameOf(p.member.peerURLs, p.member.name);
@@ -189,12 +234,22 @@ export class ClusterReconciler {
       .sort(
         (a, b) => (memberOrdinal(ref.name, a.name) ?? 0) - (memberOrdinal(ref.name, b.name) ?? 0),
       );
-    timers.unhealthySince = updateUnhealthySince(timers.unhealthySince, memberStatuses, now);
+    // A restarted operator keeps counting from what the previous one recorded in status.
+    timers.unhealthySince = updateUnhealthySince(
+      { ...recordedUnhealthySince(status.members), ...timers.unhealthySince },
+      memberStatuses,
+      now,
+    );
+    for (const m of memberStatuses) {
+      const since = timers.unhealthySince[m.name];
+      if (since !== undefined) m.unhealthySince = new Date(since).toISOString();
+    }
     timers.unreachableSince = view.reachable ? undefined : (timers.unreachableSince ?? now);
     this.#timers.set(key, timers);
-    const clusterId = view.reachable
-      ? (probes.find((p) => p.status?.clusterId)?.status?.clusterId ?? status.clusterID)
-      : status.clusterID;
+    // Recorded once: later answers from another cluster ID are impostors (see observeEtcd).
+    const clusterId =
+      status.clusterID ||
+      (view.reachable ? probes.find((p) => p.status?.clusterId)?.status?.clusterId : undefined);
     const observed: Observed = {
       cluster: ref.name,
       namespace: ref.namespace,
@@ -217,7 +272,11 @@ export class ClusterReconciler {
       ...(timers.unreachableSince !== undefined
         ? { unreachableSince: timers.unreachableSince }
         : {}),
-      backupAvailable: false,
+      // Storage is only listed when it matters: no quorum and recovery enabled (src/cluster/recover.ts).
+      backupAvailable:
+        !view.reachable && Boolean(c.spec.recovery?.restoreFromBackup)
+          ? await recoveryBackupAvailable(this.#d.kube, c).catch(() => false)
+          : false,
     };
     const decision = decide(observed, { tls: Boolean(c.spec.tls?.peer), naming });
 
@@ -242,12 +301,24 @@ export class ClusterReconciler {
 
     const pending: { members?: MemberStatus[]; nextOrdinal?: number } = {};
     const baseMembers = memberStatuses.length > 0 ? memberStatuses : (status.members ?? []);
+    // Membership changes go to members of this cluster only, never to an impostor.
+    const trusted = etcd?.endpoints.filter((e) => !foreignEndpoints.includes(e)) ?? [];
+    const actEtcd =
+      etcd && foreignEndpoints.length > 0
+        ? trusted.length > 0
+          ? new EtcdClient({
+              endpoints: trusted,
+              ...(tls && c.spec.tls?.client ? { tls } : {}),
+              timeoutMs: this.#d.etcdTimeoutMs ?? 3000,
+            })
+          : undefined
+        : etcd;
     let result: ActResult;
     try {
       result = await act(
         {
           kube: this.#d.kube,
-          etcd,
+          etcd: actEtcd,
           events: this.#d.events,
           failpoints: this.#d.failpoints,
           recordStatus: async (patch) => {
@@ -272,7 +343,31 @@ export class ClusterReconciler {
         `${a.type} failed: ${err instanceof Error ? err.message : String(err)}`,
       );
       throw err;
+    } finally {
+      if (actEtcd !== etcd) actEtcd?.close();
     }
+
+    // Certificates are renewed only while the cluster is otherwise steady, one member at a time.
+    let requeueAfterMs = result.requeueAfterMs;
+    if (a.type === 'none' && a.reason === 'Ready' && operatorIssued(c) && tls) {
+      requeueAfterMs = Math.min(
+        requeueAfterMs,
+        await this.#rotateCertificates(c, ref, memberStatuses, tls),
+      );
+    }
+    const sm = await ensureServiceMonitor(this.#d.kube, c).catch((err: unknown) => err);
+    const smEvent = monitoringEvent(sm);
+    if (smEvent) {
+      const record = smEvent.type === 'Normal' ? this.#d.events.normal : this.#d.events.warning;
+      await record.call(
+        this.#d.events,
+        c as unknown as KubeObject,
+        smEvent.reason,
+        'serviceMonitor',
+        smEvent.note,
+      );
+    }
+    const monitoring = monitoringCondition(sm, c.metadata.generation);
 
     // Status from this observation, with what act recorded on top.
     const members = pending.members ?? baseMembers;
@@ -296,6 +391,7 @@ export class ClusterReconciler {
     })) {
       conditions = setCondition(conditions, cond);
     }
+    if (monitoring) conditions = setCondition(conditions, monitoring);
     const currentVersion =
       lowestVersion(memberStatuses.map((m) => m.version ?? '').filter(Boolean)) ??
       status.currentVersion;
@@ -311,10 +407,58 @@ export class ClusterReconciler {
       ...(currentVersion ? { currentVersion } : {}),
       targetVersion: c.spec.version,
       clientService: clientServiceName(ref.name),
-      ...(clusterId ? { clusterID: clusterId } : {}),
+      // A recovery seeds a new cluster (new ID): forget the old one so its answers are believed.
+      ...(a.type === 'recoverFromBackup'
+        ? { clusterID: '' }
+        : clusterId
+          ? { clusterID: clusterId }
+          : {}),
       nextOrdinal,
     });
-    return { requeueAfterMs: result.requeueAfterMs, action: a.type, outcome: result.outcome };
+    this.#d.metrics?.observeCluster({
+      namespace: ref.namespace,
+      cluster: ref.name,
+      desired: c.spec.size,
+      members: memberStatuses.length,
+      readyMembers: healthyVoters,
+      leaderId: leader?.id ?? '',
+      available: view.reachable,
+    });
+    this.#d.metrics?.reconciled(ref.namespace, ref.name, a.type);
+    return { requeueAfterMs, action: a.type, outcome: result.outcome };
+  }
+
+  /** One rotation step; returns when to look again. */
+  async #rotateCertificates(
+    c: EtcdCluster,
+    ref: ClusterRef,
+    members: MemberStatus[],
+    tls: EtcdTlsOptions,
+  ): Promise<number> {
+    const endpointOf = (m: string) =>
+      this.#d.endpoints
+        ? this.#d.endpoints(c, [m])[0]
+        : memberClientURL(ref, m, Boolean(c.spec.tls?.client));
+    const outcome = await rotateCertificates(
+      {
+        kube: this.#d.kube,
+        servedFingerprint: servedFingerprintProbe(endpointOf, Boolean(c.spec.tls?.client), tls),
+      },
+      c,
+      ref,
+      members,
+    );
+    if (outcome.type === 'rotated') {
+      this.#d.metrics?.certificateRotated(ref.namespace, ref.name);
+      await this.#d.events.normal(
+        c as unknown as KubeObject,
+        'CertificateRotated',
+        'rotateCertificate',
+        `renewed the certificate of ${outcome.member} (${outcome.reason}); the next member follows once it serves the new one`,
+      );
+    }
+    // A renewed member serves its new certificate once the kubelet refreshed the Secret volume.
+    return outcome.type === 'none' ? Number.POSITIVE_INFINITY : ROTATION_REQUEUE_MS;
   }
 
   async #runtimeProblem(c: EtcdCluster, reason: string, message: string): Promise<PassResult> {

@@ -38,20 +38,29 @@ export interface MemberCertificateState {
   validity?: { notBefore: Date; notAfter: Date };
   /** The certificate was not signed by the current CA, or its SANs are stale. */
   mismatched?: boolean;
+  /** The user asked for a rotation (annotation) after this certificate was issued. */
+  requested?: boolean;
+  /**
+   * Whether the member serves the certificate its Secret holds: 'stale' right after a renewal,
+   * until the kubelet has updated the mounted files and etcd's next handshake reads them.
+   */
+  serving?: 'current' | 'stale' | 'unknown';
   healthy: boolean;
   isLeader: boolean;
 }
 
+export type RotationReason = 'missing' | 'expiring' | 'mismatched' | 'requested';
+
 export type RotationDecision =
   | { type: 'none'; nextCheck?: Date }
-  | { type: 'rotate'; member: string; reason: 'missing' | 'expiring' | 'mismatched' }
+  | { type: 'rotate'; member: string; reason: RotationReason }
   | { type: 'wait'; reason: string };
 
 /**
- * One member at a time, and only while every member is healthy, so a rotation (which restarts
- * the member) never costs quorum. Missing certificates first (they block a member from starting,
- * so no health gate), then mismatched, then by earliest expiry; the leader goes last among equals
- * so leadership moves at most once.
+ * One member at a time, and only while every member is healthy and the previous one already
+ * serves its new certificate, so a bad certificate can never reach more than one member and
+ * never costs quorum. Missing certificates first (they block a member from starting, so no
+ * health gate), then mismatched, then by earliest expiry; the leader goes last among equals.
  */
 export function nextCertificateRotation(
   members: MemberCertificateState[],
@@ -61,7 +70,7 @@ export function nextCertificateRotation(
   const missing = members.find((m) => !m.validity);
   if (missing) return { type: 'rotate', member: missing.member, reason: 'missing' };
   const due = members
-    .filter((m) => m.mismatched || needsRenewal(m.validity!, now, policy))
+    .filter((m) => m.mismatched || m.requested || needsRenewal(m.validity!, now, policy))
     .sort(
       (a, b) =>
         Number(Boolean(b.mismatched)) - Number(Boolean(a.mismatched)) ||
@@ -78,9 +87,20 @@ export function nextCertificateRotation(
   if (unhealthy.length > 0) {
     return { type: 'wait', reason: `members not healthy: ${unhealthy.join(', ')}` };
   }
+  const pending = members.filter((m) => m.serving === 'stale').map((m) => m.member);
+  if (pending.length > 0) {
+    return {
+      type: 'wait',
+      reason: `waiting for ${pending.join(', ')} to serve its new certificate`,
+    };
+  }
   return {
     type: 'rotate',
     member: first.member,
-    reason: first.mismatched ? 'mismatched' : 'expiring',
+    reason: first.mismatched
+      ? 'mismatched'
+      : needsRenewal(first.validity!, now, policy)
+        ? 'expiring'
+        : 'requested',
   };
 }

@@ -120,4 +120,34 @@ describe('which member to rotate next', () => {
     const d = nextCertificateRotation([m('a'), m('b', { healthy: false })], late);
     expect(d).toMatchObject({ type: 'wait' });
   });
+  it('a requested rotation renews valid certificates too, the leader last', () => {
+    const d = nextCertificateRotation(
+      [
+        m('a', { requested: true, isLeader: true }),
+        m('b', { requested: true }),
+        m('c', { requested: false }),
+      ],
+      now,
+    );
+    expect(d).toEqual({ type: 'rotate', member: 'b', reason: 'requested' });
+    expect(nextCertificateRotation([m('a', { requested: true, isLeader: true })], now)).toEqual({
+      type: 'rotate',
+      member: 'a',
+      reason: 'requested',
+    });
+  });
+  it('the next member waits until the previous one serves its new certificate', () => {
+    const members = [m('a', { serving: 'stale' }), m('b', { requested: true, serving: 'current' })];
+    expect(nextCertificateRotation(members, now)).toEqual({
+      type: 'wait',
+      reason: 'waiting for a to serve its new certificate',
+    });
+    members[0].serving = 'current';
+    expect(nextCertificateRotation(members, now)).toMatchObject({ type: 'rotate', member: 'b' });
+  });
+  it('nothing requested and nothing due: a stale member alone blocks nothing', () => {
+    expect(nextCertificateRotation([m('a', { serving: 'stale' }), m('b')], now)).toMatchObject({
+      type: 'none',
+    });
+  });
 });

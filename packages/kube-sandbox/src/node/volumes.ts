@@ -2,7 +2,16 @@
 // configMap/secret/downwardAPI/projected go through the atomic writer and are refreshed when their
 // sources change; the service-account token is requested through TokenRequest and renewed at 80%
 // of its lifetime, like the kubelet's token manager.
-import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync, chownSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { KubeObject } from '../core/types.ts';
 import { writeAtomic, type Payload } from './atomic-writer.ts';
@@ -195,7 +204,10 @@ export class PodVolumes {
       if (v.configMap || v.secret || v.projected || v.downwardAPI) {
         try {
           const path = join(this.#dir, String(v.name));
-          if (writeAtomic(path, await this.#payload(v))) changed.push(String(v.name));
+          if (writeAtomic(path, await this.#payload(v))) {
+            this.#fsGroupFiles(path);
+            changed.push(String(v.name));
+          }
         } catch (err) {
           if (!(err instanceof VolumeNotReady)) throw err;
         }
@@ -249,9 +261,21 @@ export class PodVolumes {
     if (v.configMap || v.secret || v.projected || v.downwardAPI) {
       const path = join(this.#dir, name);
       writeAtomic(path, await this.#payload(v));
+      this.#fsGroupFiles(path);
       return { name, hostPath: path, forceReadOnly: true };
     }
     throw new VolumeNotReady(`volume ${name}: this volume type is not supported by kube-sandbox`);
+  }
+
+  /**
+   * The kubelet's SetVolumeOwnership on secret/configMap/projected/downwardAPI volumes: with an
+   * fsGroup, every file becomes group-owned by it and group-readable (mode | 0440, so a
+   * defaultMode 0400 file is readable by a non-root container in that group).
+   */
+  #fsGroupFiles(root: string): void {
+    const fsGroup = (this.#pod().spec as Obj | undefined)?.securityContext as Obj | undefined;
+    const gid = fsGroup?.fsGroup;
+    if (typeof gid === 'number') applyFsGroupRecursive(root, gid);
   }
 
   async #payload(v: Obj): Promise<Payload> {
@@ -360,6 +384,21 @@ export class PodVolumes {
       : issued + expirationSeconds * 800;
     this.#tokens.set(key, { token: t.token, refreshAt });
     return t.token;
+  }
+}
+
+/** fsGroup on a read-only volume's whole tree: files | 0440, directories | 02550 (symlinks kept). */
+export function applyFsGroupRecursive(path: string, fsGroup: number): void {
+  try {
+    const st = lstatSync(path);
+    if (st.isSymbolicLink()) return;
+    chownSync(path, st.uid, fsGroup);
+    chmodSync(path, (st.mode & 0o7777) | (st.isDirectory() ? 0o2550 : 0o440));
+    if (st.isDirectory()) {
+      for (const entry of readdirSync(path)) applyFsGroupRecursive(join(path, entry), fsGroup);
+    }
+  } catch {
+    // best effort, like SetVolumeOwnership on filesystems that do not support it
   }
 }
 

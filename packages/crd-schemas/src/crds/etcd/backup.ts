@@ -22,6 +22,14 @@ export const EtcdBackupSpec = k.object(
         pattern: CRON_PATTERN,
       }),
     ),
+    timeZone: k.optional(
+      k.string({
+        description:
+          'IANA time zone the schedule is read in (e.g. "Europe/Berlin"); UTC when unset.',
+        pattern: '^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$',
+        maxLength: 64,
+      }),
+    ),
     retention: k.optional(
       k.object(
         {
@@ -51,6 +59,11 @@ export const EtcdBackupSpec = k.object(
   {
     title: 'EtcdBackupSpec',
     validations: [
+      {
+        rule: 'has(self.schedule) || !has(self.timeZone)',
+        message: 'timeZone applies to scheduled backups only',
+        fieldPath: '.timeZone',
+      },
       {
         rule: 'has(self.schedule) || !has(self.retention)',
         message: 'retention applies to scheduled backups only',
@@ -96,7 +109,9 @@ export const etcdBackup = defineCustomResource({
   kind: 'EtcdBackup',
   plural: 'etcdbackups',
   shortNames: ['etcdbk'],
-  categories: ['opsmith', 'etcd'],
+  // Not 'etcd': kubectl expands a category before a short name, so `kubectl get etcd` would
+  // list every kind instead of the clusters.
+  categories: ['opsmith', 'etcd-operator'],
   description: 'A snapshot of an EtcdCluster, once or on a schedule, with retention.',
   versions: [
     {

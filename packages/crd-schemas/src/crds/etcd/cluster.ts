@@ -41,7 +41,12 @@ const Storage = k.object(
         "PersistentVolumeClaim (default): each member keeps its data across pod restarts and node moves. EmptyDir loses a member's data with its pod; choose it only for throwaway clusters.",
     }),
     size: k.optional(
-      k.quantity({ description: 'Requested volume size per member (default 1Gi).' }),
+      k.quantity({
+        description: 'Requested volume size per member (default 1Gi).',
+        validations: [
+          { rule: 'quantity(string(self)).sign() > 0', message: 'size must be greater than zero' },
+        ],
+      }),
     ),
     storageClassName: k.optional(k.string({ description: 'StorageClass of the member PVCs.' })),
     accessModes: k.optional(
@@ -145,6 +150,40 @@ const Tls = k.object(
   },
 );
 
+const Monitoring = k.object(
+  {
+    serviceMonitor: k.optional(
+      k.object(
+        {
+          enabled: k.boolean({
+            default: false,
+            description:
+              "Create a monitoring.coreos.com/v1 ServiceMonitor selecting the cluster's client Service (port metrics), when that CRD is installed; otherwise the Monitoring condition says it is missing.",
+          }),
+          labels: k.optional(
+            k.map(k.string({ maxLength: 63 }), {
+              description:
+                "Extra labels on the ServiceMonitor, e.g. the ones a Prometheus' serviceMonitorSelector matches.",
+              maxProperties: 32,
+            }),
+          ),
+          interval: k.optional(
+            k.string({
+              pattern:
+                '^(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?$',
+              minLength: 2,
+              description:
+                'Scrape interval as a Prometheus duration, e.g. 30s (default: the Prometheus one).',
+            }),
+          ),
+        },
+        { title: 'EtcdServiceMonitor' },
+      ),
+    ),
+  },
+  { title: 'EtcdMonitoring', description: 'Prometheus integration.' },
+);
+
 export const EtcdClusterSpec = k.object(
   {
     size: k.integer({
@@ -227,6 +266,7 @@ export const EtcdClusterSpec = k.object(
       maximum: 86400,
       description: 'A member unhealthy this long is replaced (only while the others keep quorum).',
     }),
+    monitoring: k.optional(Monitoring),
   },
   {
     title: 'EtcdClusterSpec',
@@ -250,6 +290,13 @@ const MemberStatus = k.object({
   isLearner: k.optional(k.boolean()),
   healthy: k.optional(k.boolean()),
   version: k.optional(k.string()),
+  unhealthySince: k.optional(
+    k.string({
+      format: 'date-time',
+      description:
+        'When the member was first seen unhealthy; replaced after spec.replaceUnhealthyAfterSeconds. Kept across operator restarts.',
+    }),
+  ),
 });
 
 export const EtcdClusterStatus = k.object(
@@ -281,7 +328,9 @@ export const etcdCluster = defineCustomResource({
   kind: 'EtcdCluster',
   plural: 'etcdclusters',
   shortNames: ['etcd'],
-  categories: ['opsmith', 'etcd'],
+  // Not 'etcd': kubectl expands a category before a short name, so `kubectl get etcd` would
+  // list every kind instead of the clusters.
+  categories: ['opsmith', 'etcd-operator'],
   description: 'An etcd cluster managed by the Opsmith etcd operator.',
   versions: [
     {

@@ -53,7 +53,9 @@ export const etcdRestore = defineCustomResource({
   group: ETCD_GROUP,
   kind: 'EtcdRestore',
   plural: 'etcdrestores',
-  categories: ['opsmith', 'etcd'],
+  // Not 'etcd': kubectl expands a category before a short name, so `kubectl get etcd` would
+  // list every kind instead of the clusters.
+  categories: ['opsmith', 'etcd-operator'],
   description: 'Restores a backup into a new EtcdCluster.',
   versions: [
     {
